@@ -1,0 +1,94 @@
+//! Signer identities: the 32-byte secret, the field secret `sk`, the commitment handed to the
+//! registrar, the member leaf and the per-petition nullifier (`SPEC.md` §Identity).
+
+use crate::attributes::Attributes;
+use crate::poseidon;
+use ark_bn254::Fr;
+use ark_ff::PrimeField;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// blake3 `derive_key` context that maps an identity secret to `sk`.
+pub const SK_CONTEXT: &str = "undersign v1 identity secret to sk";
+
+/// A signer's 32-byte random secret. Zeroized on drop; never printed by `Debug`.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct IdentitySecret([u8; 32]);
+
+impl std::fmt::Debug for IdentitySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdentitySecret(<redacted>)")
+    }
+}
+
+impl IdentitySecret {
+    /// Wraps 32 secret bytes (from the OS RNG, or read back from an identity file).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw secret bytes, for writing the identity file.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The field secret: 64 bytes of blake3 XOF output under [`SK_CONTEXT`], read as a
+    /// little-endian integer and reduced mod r (bias below 2^-250).
+    pub fn sk(&self) -> Fr {
+        let mut hasher = blake3::Hasher::new_derive_key(SK_CONTEXT);
+        hasher.update(&self.0);
+        let mut wide = [0u8; 64];
+        hasher.finalize_xof().fill(&mut wide);
+        let sk = Fr::from_le_bytes_mod_order(&wide);
+        wide.zeroize();
+        sk
+    }
+
+    /// The public commitment `Poseidon(sk)` handed to the registrar.
+    pub fn commitment(&self) -> Fr {
+        commitment(self.sk())
+    }
+}
+
+/// `Poseidon(sk)`.
+pub fn commitment(sk: Fr) -> Fr {
+    poseidon::hash1(sk)
+}
+
+/// The registry leaf of a member: `Poseidon(commitment, attrs)`.
+pub fn member_leaf(commitment: Fr, attributes: &Attributes) -> Fr {
+    poseidon::hash2(commitment, attributes.packed())
+}
+
+/// The nullifier of `sk` for a petition scope: `Poseidon(scope, sk)`.
+pub fn nullifier(scope: Fr, sk: Fr) -> Fr {
+    poseidon::hash2(scope, sk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sk_is_deterministic_and_secret_dependent() {
+        let a = IdentitySecret::from_bytes([7u8; 32]);
+        let b = IdentitySecret::from_bytes([8u8; 32]);
+        assert_eq!(a.sk(), IdentitySecret::from_bytes([7u8; 32]).sk());
+        assert_ne!(a.sk(), b.sk());
+        assert_ne!(a.commitment(), b.commitment());
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let s = IdentitySecret::from_bytes([0xab; 32]);
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("ab") && !shown.contains("171"), "{shown}");
+    }
+
+    #[test]
+    fn nullifier_depends_on_scope_and_sk() {
+        let sk = IdentitySecret::from_bytes([1u8; 32]).sk();
+        let n1 = nullifier(Fr::from(1u64), sk);
+        assert_ne!(n1, nullifier(Fr::from(2u64), sk));
+        assert_ne!(n1, nullifier(Fr::from(1u64), sk + Fr::from(1u64)));
+    }
+}

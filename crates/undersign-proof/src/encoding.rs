@@ -1,0 +1,106 @@
+//! Proof and verifying-key encodings (`SPEC.md` §Encodings).
+//!
+//! A proof is 128 bytes: `A` (G1, 32 bytes), `B` (G2, 64 bytes), `C` (G1, 32 bytes), each in
+//! arkworks' compressed form (little-endian x coordinate with the y sign and infinity flags in
+//! the top bits). Text form: 256 lowercase hex digits. Decoding checks that every coordinate is
+//! canonical, that each point is on the curve and in the prime-order subgroup.
+
+use crate::{Proof, VerifyingKey};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate};
+use thiserror::Error;
+
+/// Length of an encoded proof in bytes.
+pub const PROOF_LEN: usize = 128;
+
+/// Why a proof or key could not be decoded.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum EncodingError {
+    /// Wrong length.
+    #[error("expected {expected} bytes, got {actual}")]
+    Length {
+        /// The required length.
+        expected: usize,
+        /// The length received.
+        actual: usize,
+    },
+    /// Not lowercase hex.
+    #[error("invalid hex: only lowercase 0-9 and a-f are allowed")]
+    Hex,
+    /// A coordinate is not canonical, a point is not on the curve or not in the subgroup.
+    #[error("invalid curve point: {0}")]
+    Point(String),
+}
+
+impl From<SerializationError> for EncodingError {
+    fn from(e: SerializationError) -> Self {
+        EncodingError::Point(e.to_string())
+    }
+}
+
+/// A proof in its 128-byte compressed encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProofBytes(pub [u8; PROOF_LEN]);
+
+impl ProofBytes {
+    /// Encodes a proof.
+    pub fn encode(proof: &Proof) -> Result<Self, EncodingError> {
+        let mut out = [0u8; PROOF_LEN];
+        proof.serialize_compressed(&mut out[..])?;
+        Ok(ProofBytes(out))
+    }
+
+    /// Decodes and fully validates a proof (canonical coordinates, on curve, in subgroup).
+    pub fn decode(&self) -> Result<Proof, EncodingError> {
+        let proof = Proof::deserialize_with_mode(&self.0[..], Compress::Yes, Validate::Yes)?;
+        Ok(proof)
+    }
+
+    /// Reads the 128 bytes from a slice of exactly that length.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, EncodingError> {
+        let array: [u8; PROOF_LEN] = bytes
+            .try_into()
+            .map_err(|_| EncodingError::Length { expected: PROOF_LEN, actual: bytes.len() })?;
+        Ok(ProofBytes(array))
+    }
+
+    /// The text form: 256 lowercase hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Parses the text form, strictly.
+    pub fn from_hex(text: &str) -> Result<Self, EncodingError> {
+        Self::from_slice(&decode_lower_hex(text)?)
+    }
+}
+
+/// Decodes lowercase hex, rejecting upper case and any other character.
+pub fn decode_lower_hex(text: &str) -> Result<Vec<u8>, EncodingError> {
+    if !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(EncodingError::Hex);
+    }
+    hex::decode(text).map_err(|_| EncodingError::Hex)
+}
+
+/// Encodes a verifying key (compressed points).
+pub fn verifying_key_to_bytes(vk: &VerifyingKey) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(vk.compressed_size());
+    // Writing into a Vec cannot fail for valid points.
+    let _ = vk.serialize_compressed(&mut buf);
+    buf
+}
+
+/// Decodes and fully validates a verifying key; trailing bytes are an error.
+pub fn verifying_key_from_bytes(bytes: &[u8]) -> Result<VerifyingKey, EncodingError> {
+    let mut reader = bytes;
+    let vk = VerifyingKey::deserialize_with_mode(&mut reader, Compress::Yes, Validate::Yes)?;
+    if !reader.is_empty() {
+        return Err(EncodingError::Length { expected: bytes.len() - reader.len(), actual: bytes.len() });
+    }
+    Ok(vk)
+}
+
+/// The blake3 hash identifying a verifying key: over its compressed encoding, as hex.
+pub fn verifying_key_hash(vk: &VerifyingKey) -> String {
+    blake3::hash(&verifying_key_to_bytes(vk)).to_hex().to_string()
+}

@@ -1,0 +1,284 @@
+//! Key generation and key files (`SPEC.md` §Keys).
+//!
+//! The only setup here is the **development setup**: one party derives every secret from a
+//! seed. Whoever ran it (or knows the seed) can forge proofs and inflate any tally. It exists
+//! for tests and demos; real petitions need a multi-party ceremony.
+//!
+//! A key directory holds `proving.key`, `verifying.key` and `keys.json`, a manifest naming
+//! both files with their blake3 hashes. The proving key is stored uncompressed and, once its
+//! hash matches the manifest, loaded without per-point checks (it was generated locally and
+//! the hash proves it is unchanged); the verifying key is always fully validated.
+
+use crate::encoding::{verifying_key_from_bytes, verifying_key_to_bytes, EncodingError};
+use crate::prover::{ProveError, Prover};
+use crate::verifier::Verifier;
+use crate::{ProvingKey, VerifyingKey};
+use ark_bn254::Bn254;
+use ark_ec::pairing::Pairing;
+use ark_ec::AffineRepr;
+use ark_groth16::Groth16;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use undersign_circuit::MembershipCircuit;
+use undersign_core::atomic::write_atomic;
+use undersign_core::merkle::{MAX_DEPTH, MIN_DEPTH};
+
+/// blake3 `derive_key` context turning a development seed into the setup RNG seed.
+pub const DEV_SETUP_CONTEXT: &str = "undersign v1 development setup";
+/// File name of the manifest in a key directory.
+pub const MANIFEST_FILE: &str = "keys.json";
+/// File name of the proving key.
+pub const PROVING_KEY_FILE: &str = "proving.key";
+/// File name of the verifying key.
+pub const VERIFYING_KEY_FILE: &str = "verifying.key";
+/// First 16 bytes of `proving.key`.
+pub const PROVING_KEY_MAGIC: &[u8; 16] = b"undersign-pk-v1\n";
+/// The manifest's `kind` for the development setup.
+pub const DEVELOPMENT_SETUP: &str = "development";
+/// The warning stored in (and printed for) development keys.
+pub const DEVELOPMENT_WARNING: &str = "development setup: whoever generated these keys (or knows \
+     the seed) can forge signatures and inflate any tally; use a multi-party ceremony for real petitions";
+
+/// Errors reading, writing or generating keys.
+#[derive(Debug, Error)]
+pub enum KeyError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The manifest is not valid JSON of the expected shape.
+    #[error("{path}: invalid key manifest: {reason}")]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A key file's blake3 hash differs from the manifest.
+    #[error("{path}: blake3 hash {actual} does not match the manifest's {expected}")]
+    HashMismatch {
+        /// The key file.
+        path: PathBuf,
+        /// The manifest's hash.
+        expected: String,
+        /// The file's hash.
+        actual: String,
+    },
+    /// A key file is malformed.
+    #[error("{path}: {reason}")]
+    Malformed {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The depth is not supported.
+    #[error("tree depth {0} is not supported (must be {MIN_DEPTH} to {MAX_DEPTH})")]
+    BadDepth(u32),
+    /// Key generation or preparation failed.
+    #[error(transparent)]
+    Prove(#[from] ProveError),
+}
+
+/// Reference to one key file in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFileRef {
+    /// File name inside the key directory.
+    pub file: String,
+    /// blake3 of the file's bytes, lowercase hex.
+    pub blake3: String,
+}
+
+/// `keys.json`: what a key directory holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyManifest {
+    /// Format version, 1.
+    pub version: u32,
+    /// How the keys were made: `"development"`.
+    pub setup: String,
+    /// Tree depth of the circuit.
+    pub depth: u32,
+    /// Number of R1CS constraints.
+    pub constraints: usize,
+    /// The proving key file.
+    pub proving_key: KeyFileRef,
+    /// The verifying key file; its hash is also the verifying key's identifier.
+    pub verifying_key: KeyFileRef,
+    /// A plain statement of who could forge proofs with these keys.
+    pub warning: String,
+}
+
+/// A matched proving and verifying key for one depth.
+pub struct KeySet {
+    /// Tree depth of the circuit.
+    pub depth: u32,
+    /// The proving key (which embeds the verifying key).
+    pub proving_key: ProvingKey,
+}
+
+impl KeySet {
+    /// The development setup: every secret is derived from `seed`. See the module docs.
+    pub fn development(depth: u32, seed: &[u8; 32]) -> Result<Self, KeyError> {
+        if !(MIN_DEPTH..=MAX_DEPTH).contains(&depth) {
+            return Err(KeyError::BadDepth(depth));
+        }
+        let mut rng = ChaCha20Rng::from_seed(blake3::derive_key(DEV_SETUP_CONTEXT, seed));
+        let proving_key = Groth16::<Bn254>::generate_random_parameters_with_reduction(
+            MembershipCircuit::shape(depth),
+            &mut rng,
+        )
+        .map_err(ProveError::from)?;
+        Ok(Self { depth, proving_key })
+    }
+
+    /// The verifying key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.proving_key.vk
+    }
+
+    /// Writes `proving.key`, `verifying.key` and `keys.json` into `dir` (created if needed),
+    /// each atomically, and returns the manifest.
+    pub fn write(&self, dir: &Path, constraints: usize) -> Result<KeyManifest, KeyError> {
+        std::fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.into(), source })?;
+        let mut pk_bytes = Vec::with_capacity(16 + 4 + self.proving_key.uncompressed_size());
+        pk_bytes.extend_from_slice(PROVING_KEY_MAGIC);
+        pk_bytes.extend_from_slice(&self.depth.to_le_bytes());
+        self.proving_key.serialize_uncompressed(&mut pk_bytes).map_err(|e| KeyError::Malformed {
+            path: dir.join(PROVING_KEY_FILE),
+            reason: e.to_string(),
+        })?;
+        let vk_bytes = verifying_key_to_bytes(&self.proving_key.vk);
+        let manifest = KeyManifest {
+            version: 1,
+            setup: DEVELOPMENT_SETUP.into(),
+            depth: self.depth,
+            constraints,
+            proving_key: KeyFileRef {
+                file: PROVING_KEY_FILE.into(),
+                blake3: blake3::hash(&pk_bytes).to_hex().to_string(),
+            },
+            verifying_key: KeyFileRef {
+                file: VERIFYING_KEY_FILE.into(),
+                blake3: blake3::hash(&vk_bytes).to_hex().to_string(),
+            },
+            warning: DEVELOPMENT_WARNING.into(),
+        };
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| KeyError::Manifest {
+            path: dir.join(MANIFEST_FILE),
+            reason: e.to_string(),
+        })?;
+        for (name, bytes) in
+            [(PROVING_KEY_FILE, &pk_bytes), (VERIFYING_KEY_FILE, &vk_bytes), (MANIFEST_FILE, &json)]
+        {
+            let path = dir.join(name);
+            write_atomic(&path, bytes, false).map_err(|source| KeyError::Io { path, source })?;
+        }
+        Ok(manifest)
+    }
+}
+
+/// Reads and checks `keys.json` in `dir`.
+pub fn read_manifest(dir: &Path) -> Result<KeyManifest, KeyError> {
+    let path = dir.join(MANIFEST_FILE);
+    let bytes = read(&path)?;
+    let manifest: KeyManifest = serde_json::from_slice(&bytes)
+        .map_err(|e| KeyError::Manifest { path: path.clone(), reason: e.to_string() })?;
+    if manifest.version != 1 {
+        return Err(KeyError::Manifest { path, reason: format!("unsupported version {}", manifest.version) });
+    }
+    for file in [&manifest.proving_key.file, &manifest.verifying_key.file] {
+        if file.contains('/') || file.contains('\\') || file.starts_with('.') {
+            return Err(KeyError::Manifest { path, reason: format!("key file name {file:?} is not a plain file name") });
+        }
+    }
+    if !(MIN_DEPTH..=MAX_DEPTH).contains(&manifest.depth) {
+        return Err(KeyError::BadDepth(manifest.depth));
+    }
+    Ok(manifest)
+}
+
+/// Loads and fully validates the verifying key of `dir`, checking its hash.
+pub fn load_verifier(dir: &Path) -> Result<(KeyManifest, Verifier), KeyError> {
+    let manifest = read_manifest(dir)?;
+    let path = dir.join(&manifest.verifying_key.file);
+    let bytes = read_checked(&path, &manifest.verifying_key.blake3)?;
+    let vk = verifying_key_from_bytes(&bytes).map_err(|e| malformed(&path, e))?;
+    let verifier = Verifier::new(vk).map_err(|e| KeyError::Malformed { path, reason: e.to_string() })?;
+    Ok((manifest, verifier))
+}
+
+/// Loads the proving key of `dir` (hash-checked, then read without per-point checks), checks
+/// it matches the verifying key, and prepares a [`Prover`].
+pub fn load_prover(dir: &Path) -> Result<(KeyManifest, Prover), KeyError> {
+    let (manifest, verifier) = load_verifier(dir)?;
+    let path = dir.join(&manifest.proving_key.file);
+    let bytes = read_checked(&path, &manifest.proving_key.blake3)?;
+    let body = bytes
+        .strip_prefix(PROVING_KEY_MAGIC.as_slice())
+        .ok_or_else(|| KeyError::Malformed { path: path.clone(), reason: "not an undersign proving key".into() })?;
+    let (depth_bytes, body) = body.split_at_checked(4).ok_or_else(|| KeyError::Malformed {
+        path: path.clone(),
+        reason: "truncated header".into(),
+    })?;
+    let depth = u32::from_le_bytes([depth_bytes[0], depth_bytes[1], depth_bytes[2], depth_bytes[3]]);
+    if depth != manifest.depth {
+        return Err(KeyError::Malformed {
+            path,
+            reason: format!("depth {depth} does not match the manifest's {}", manifest.depth),
+        });
+    }
+    let mut reader = body;
+    let proving_key = ProvingKey::deserialize_with_mode(&mut reader, Compress::No, Validate::No)
+        .map_err(|e| KeyError::Malformed { path: path.clone(), reason: e.to_string() })?;
+    if !reader.is_empty() {
+        return Err(KeyError::Malformed { path, reason: "trailing bytes after the proving key".into() });
+    }
+    if &proving_key.vk != verifier.verifying_key() {
+        return Err(KeyError::Malformed { path, reason: "the proving key does not match verifying.key".into() });
+    }
+    check_delta(&proving_key).map_err(|reason| KeyError::Malformed { path, reason })?;
+    let prover = Prover::new(depth, proving_key)?;
+    Ok((manifest, prover))
+}
+
+/// `e(δ₁, β₂) = e(β₁, δ₂)` with δ₁ ≠ 0: the proving key's δ in G1 is the verifying key's δ.
+/// Without it a hostile proving key could make proofs that reveal the witness.
+fn check_delta(pk: &ProvingKey) -> Result<(), String> {
+    if pk.delta_g1.is_zero() || !pk.delta_g1.is_on_curve() || !pk.delta_g1.is_in_correct_subgroup_assuming_on_curve() {
+        return Err("the proving key's delta is invalid".into());
+    }
+    let lhs = Bn254::pairing(pk.delta_g1, pk.vk.beta_g2);
+    let rhs = Bn254::pairing(pk.beta_g1, pk.vk.delta_g2);
+    if lhs == rhs {
+        Ok(())
+    } else {
+        Err("the proving key's delta does not match the verifying key's".into())
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
+    std::fs::read(path).map_err(|source| KeyError::Io { path: path.into(), source })
+}
+
+fn read_checked(path: &Path, expected: &str) -> Result<Vec<u8>, KeyError> {
+    let bytes = read(path)?;
+    let actual = blake3::hash(&bytes).to_hex().to_string();
+    if actual != expected {
+        return Err(KeyError::HashMismatch { path: path.into(), expected: expected.into(), actual });
+    }
+    Ok(bytes)
+}
+
+fn malformed(path: &Path, e: EncodingError) -> KeyError {
+    KeyError::Malformed { path: path.into(), reason: e.to_string() }
+}
