@@ -1,0 +1,39 @@
+//! Poseidon and registry-tree benchmarks (`cargo bench --bench core`).
+
+use ark_bn254::Fr;
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use undersign::core::merkle::MerkleTree;
+use undersign::core::poseidon;
+
+fn random_fr(rng: &mut ChaCha20Rng) -> Fr {
+    Fr::from(rng.gen::<u128>()) * Fr::from(rng.gen::<u128>())
+}
+
+fn bench_poseidon(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let (a, b) = (random_fr(&mut rng), random_fr(&mut rng));
+    c.bench_function("poseidon/1 input", |bench| bench.iter(|| poseidon::hash1(black_box(a))));
+    c.bench_function("poseidon/2 inputs", |bench| bench.iter(|| poseidon::hash2(black_box(a), black_box(b))));
+}
+
+fn bench_tree(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let mut group = c.benchmark_group("tree build");
+    group.sample_size(10);
+    for log in [16u32, 20] {
+        let leaves: Vec<Fr> = (0..1usize << log).map(|_| random_fr(&mut rng)).collect();
+        group.bench_function(format!("2^{log} leaves, depth 20"), |bench| {
+            bench.iter_batched(
+                || leaves.clone(),
+                |leaves| MerkleTree::from_leaves(20, leaves),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_poseidon, bench_tree);
+criterion_main!(benches);

@@ -1,0 +1,489 @@
+//! The bundle (`SPEC.md` §15): a JSON Lines file, header first, then the signatures sorted by
+//! nullifier. [`build`] makes one from loose signature files; [`audit`] streams one back in
+//! bounded memory, checking lines in parallel.
+
+use crate::check::{Checker, Rejection};
+use crate::petition::{PetitionError, PetitionFile};
+use crate::signature::Signature;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, Write};
+use thiserror::Error;
+use undersign_proof::encoding::{decode_lower_hex, verifying_key_from_bytes, verifying_key_to_bytes};
+use undersign_proof::Verifier;
+use undersign_registry::checkpoint::{verify_chain, Checkpoint};
+use undersign_registry::registrar::RegistrarPublicKey;
+use undersign_registry::schema::Schema;
+
+/// The `kind` of a bundle header.
+pub const KIND: &str = "undersign-bundle";
+/// Signature lines checked together (in parallel) before the next batch is read.
+pub const BATCH_LINES: usize = 4096;
+/// Longest accepted header line (a petition of 100 kB plus checkpoints fits easily).
+pub const MAX_HEADER_BYTES: usize = 16 << 20;
+
+/// The bundle's first line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleHeader {
+    /// Format version, 1.
+    pub version: u32,
+    /// `"undersign-bundle"`.
+    pub kind: String,
+    /// The petition file's exact text.
+    pub petition_file: String,
+    /// The registry's schema.
+    pub schema: serde_json::Value,
+    /// The checkpoint chain from sequence 0 to the newest one used.
+    pub checkpoints: Vec<Checkpoint>,
+    /// The verifying key, hex of its compressed encoding.
+    pub verifying_key: String,
+    /// blake3 of the verifying key bytes.
+    pub verifying_key_hash: String,
+    /// Number of signature lines that follow.
+    pub signatures: u64,
+}
+
+/// Errors that stop an audit or a build before any counting: unreadable input.
+#[derive(Debug, Error)]
+pub enum BundleError {
+    /// Reading or writing failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The bundle is empty.
+    #[error("the bundle is empty (no header line)")]
+    Empty,
+    /// The header line is not valid.
+    #[error("bundle header: {0}")]
+    Header(String),
+    /// The embedded petition is not valid.
+    #[error("bundle header: embedded petition: {0}")]
+    Petition(#[from] PetitionError),
+}
+
+/// Counts of accepted signatures per disclosed slot and code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Accepted signatures.
+    pub count: u64,
+    /// For each slot the petition allows: code (`None` = not disclosed) → count.
+    pub per_slot: BTreeMap<usize, BTreeMap<Option<u16>, u64>>,
+}
+
+impl Tally {
+    /// An empty tally for the slots `allowed` lists.
+    pub fn new(allowed: &[usize]) -> Self {
+        Self { count: 0, per_slot: allowed.iter().map(|&s| (s, BTreeMap::new())).collect() }
+    }
+
+    /// Counts one accepted signature.
+    pub fn add(&mut self, signature: &Signature) {
+        self.count += 1;
+        for (slot, counts) in self.per_slot.iter_mut() {
+            let key = signature.mask.includes(*slot).then(|| signature.disclosed.0[*slot]);
+            *counts.entry(key).or_insert(0) += 1;
+        }
+    }
+
+    /// The breakdown with slot names and code labels from `schema`.
+    pub fn breakdown(&self, schema: &Schema) -> Vec<SlotBreakdown> {
+        self.per_slot
+            .iter()
+            .map(|(&slot, counts)| SlotBreakdown {
+                slot,
+                name: schema.slots.get(slot).map(|s| s.name.clone()).unwrap_or_else(|| format!("slot{slot}")),
+                rows: counts
+                    .iter()
+                    .map(|(code, &count)| BreakdownRow {
+                        code: *code,
+                        label: match code {
+                            None => "undisclosed".into(),
+                            Some(0) => "unset".into(),
+                            Some(c) => schema.label(slot, *c).map(str::to_owned).unwrap_or_else(|| format!("code {c}")),
+                        },
+                        count,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// One slot's counts, labelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SlotBreakdown {
+    /// Slot index.
+    pub slot: usize,
+    /// Slot name from the schema.
+    pub name: String,
+    /// One row per code seen.
+    pub rows: Vec<BreakdownRow>,
+}
+
+/// One code's count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BreakdownRow {
+    /// The code, or `None` for signatures that did not disclose this slot.
+    pub code: Option<u16>,
+    /// The code's label.
+    pub label: String,
+    /// Accepted signatures with this code.
+    pub count: u64,
+}
+
+/// One rejected signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedEntry {
+    /// Where it came from: a line number in the bundle, or a file name.
+    pub source: String,
+    /// Its nullifier, if it could be read.
+    pub nullifier: Option<String>,
+    /// Stable reason code.
+    pub code: &'static str,
+    /// Plain-language reason.
+    pub reason: String,
+}
+
+/// The result of an audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// Petition id.
+    pub petition: String,
+    /// Petition title.
+    pub title: String,
+    /// Hash of the verifying key that checked the proofs.
+    pub verifying_key_hash: String,
+    /// Newest checkpoint sequence in the bundle.
+    pub newest_checkpoint: Option<u64>,
+    /// Accepted signatures.
+    pub count: u64,
+    /// Counts per disclosed slot and label.
+    pub breakdown: Vec<SlotBreakdown>,
+    /// Every rejected signature with its reason.
+    pub rejected: Vec<RejectedEntry>,
+    /// Problems with the bundle as a whole (order, line count, a fatal header problem).
+    pub problems: Vec<String>,
+    /// Set when the header itself is invalid: then nothing is counted.
+    pub fatal: Option<String>,
+}
+
+impl AuditReport {
+    /// Whether everything checked out.
+    pub fn is_clean(&self) -> bool {
+        self.rejected.is_empty() && self.problems.is_empty() && self.fatal.is_none()
+    }
+}
+
+/// What the auditor trusts: the registrar's key and, optionally, a verifying key hash.
+pub struct AuditOptions {
+    /// The registrar's public key.
+    pub registrar_key: RegistrarPublicKey,
+    /// Expected verifying key hash, if pinned.
+    pub pinned_vk_hash: Option<String>,
+}
+
+/// A header that passed every check, ready to check signatures.
+pub struct OpenedBundle {
+    /// The checker for the embedded petition.
+    pub checker: Checker,
+    /// The embedded schema.
+    pub schema: Schema,
+    /// The parsed header.
+    pub header: BundleHeader,
+}
+
+/// Parses the header line. `Err` means unreadable; `Ok(Err(reason))` means readable but not
+/// trustworthy (wrong key, broken chain...), which the audit reports as fatal.
+pub fn open_header(
+    line: &[u8],
+    options: &AuditOptions,
+) -> Result<Result<OpenedBundle, (BundleHeader, String)>, BundleError> {
+    let header: BundleHeader =
+        serde_json::from_slice(line).map_err(|e| BundleError::Header(e.to_string()))?;
+    if header.version != 1 {
+        return Err(BundleError::Header(format!("unsupported version {}", header.version)));
+    }
+    if header.kind != KIND {
+        return Err(BundleError::Header(format!("expected kind {KIND:?}, got {:?}", header.kind)));
+    }
+    let petition = PetitionFile::parse(header.petition_file.as_bytes().to_vec())?;
+    let schema_bytes = serde_json::to_vec(&header.schema).map_err(|e| BundleError::Header(e.to_string()))?;
+    let schema = Schema::from_json(&schema_bytes).map_err(|e| BundleError::Header(format!("schema: {e}")))?;
+    let vk_bytes = decode_lower_hex(&header.verifying_key)
+        .map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
+    let vk = verifying_key_from_bytes(&vk_bytes)
+        .map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
+    let verifier = Verifier::new(vk).map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
+
+    let fatal = |reason: String| Ok(Err((header.clone(), reason)));
+    if verifier.key_hash() != header.verifying_key_hash {
+        return fatal(format!(
+            "verifying key hash is {}, but the header claims {}",
+            verifier.key_hash(),
+            header.verifying_key_hash
+        ));
+    }
+    if let Some(pinned) = &options.pinned_vk_hash {
+        if verifier.key_hash() != pinned {
+            return fatal(format!(
+                "verifying key {} is not the pinned key {pinned}",
+                verifier.key_hash()
+            ));
+        }
+    }
+    if petition.registrar_key() != &options.registrar_key {
+        return fatal(format!(
+            "the petition names registrar key {}, not the given {}",
+            petition.registrar_key().to_hex(),
+            options.registrar_key.to_hex()
+        ));
+    }
+    if let Err(e) = verify_chain(&header.checkpoints, &options.registrar_key, &petition.registry()) {
+        return fatal(format!("checkpoint chain: {e}"));
+    }
+    let checker = Checker::new(petition, &header.checkpoints, verifier);
+    Ok(Ok(OpenedBundle { checker, schema, header }))
+}
+
+/// Audits a bundle from `reader`, streaming: memory stays bounded by one batch of lines plus
+/// the set of accepted nullifiers.
+pub fn audit(mut reader: impl BufRead, options: &AuditOptions) -> Result<AuditReport, BundleError> {
+    audit_with_progress(&mut reader, options, &mut |_| {})
+}
+
+/// [`audit`], calling `progress` with the number of signature lines checked so far.
+pub fn audit_with_progress(
+    reader: &mut impl BufRead,
+    options: &AuditOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<AuditReport, BundleError> {
+    let mut first = Vec::new();
+    let n = read_line_limited(reader, &mut first, MAX_HEADER_BYTES)?;
+    if n == 0 {
+        return Err(BundleError::Empty);
+    }
+    let opened = match open_header(trim_newline(&first), options)? {
+        Ok(opened) => opened,
+        Err((header, reason)) => {
+            let petition = PetitionFile::parse(header.petition_file.into_bytes())?;
+            return Ok(AuditReport {
+                petition: petition.id_hex(),
+                title: petition.fields().title.clone(),
+                verifying_key_hash: header.verifying_key_hash,
+                newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
+                count: 0,
+                breakdown: Vec::new(),
+                rejected: Vec::new(),
+                problems: vec![reason.clone()],
+                fatal: Some(reason),
+            });
+        }
+    };
+    let OpenedBundle { checker, schema, header } = opened;
+    let allowed = checker.petition().allowed_mask().slots();
+    let mut tally = Tally::new(&allowed);
+    let mut rejected = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen: HashSet<[u8; 32]> = HashSet::new();
+    let mut previous_key: Option<[u8; 32]> = None;
+    let mut line_number: u64 = 1;
+    let mut lines_read: u64 = 0;
+
+    loop {
+        let mut batch: Vec<(u64, Result<Vec<u8>, String>)> = Vec::with_capacity(BATCH_LINES);
+        while batch.len() < BATCH_LINES {
+            let mut line = Vec::new();
+            let n = read_line_limited(reader, &mut line, crate::signature::MAX_SIGNATURE_BYTES + 2);
+            let n = match n {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    line_number += 1;
+                    batch.push((line_number, Err(e.to_string())));
+                    skip_rest_of_line(reader)?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if n == 0 {
+                break;
+            }
+            line_number += 1;
+            batch.push((line_number, Ok(line)));
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let checked: Vec<_> = batch
+            .par_iter()
+            .map(|(number, line)| {
+                let result = match line {
+                    Ok(bytes) => checker.check_bytes(trim_newline(bytes)),
+                    Err(e) => Err(Rejection::Malformed(crate::signature::SignatureError::Json(e.clone()))),
+                };
+                (*number, result, line.as_ref().ok().and_then(|b| nullifier_of(trim_newline(b))))
+            })
+            .collect();
+        for (number, result, raw_nullifier) in checked {
+            lines_read += 1;
+            match result {
+                Ok((signature, _)) => {
+                    let key = signature.nullifier_key();
+                    if previous_key.is_some_and(|p| p > key) {
+                        problems.push(format!("line {number}: signatures are not sorted by nullifier"));
+                    }
+                    previous_key = Some(key);
+                    if seen.insert(key) {
+                        tally.add(&signature);
+                    } else {
+                        rejected.push(entry(format!("line {number}"), raw_nullifier, &Rejection::DuplicateNullifier));
+                    }
+                }
+                Err(rejection) => rejected.push(entry(format!("line {number}"), raw_nullifier, &rejection)),
+            }
+        }
+        progress(lines_read);
+    }
+    if lines_read != header.signatures {
+        problems.push(format!(
+            "the header announces {} signatures but {} lines follow",
+            header.signatures, lines_read
+        ));
+    }
+    Ok(AuditReport {
+        petition: checker.petition().id_hex(),
+        title: checker.petition().fields().title.clone(),
+        verifying_key_hash: checker.verifier().key_hash().to_owned(),
+        newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
+        count: tally.count,
+        breakdown: tally.breakdown(&schema),
+        rejected,
+        problems,
+        fatal: None,
+    })
+}
+
+fn entry(source: String, nullifier: Option<String>, rejection: &Rejection) -> RejectedEntry {
+    RejectedEntry { source, nullifier, code: rejection.code(), reason: rejection.to_string() }
+}
+
+/// The `nullifier` string of a line, if it is JSON with one (for reporting rejected lines).
+fn nullifier_of(line: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Only {
+        nullifier: Option<String>,
+    }
+    serde_json::from_slice::<Only>(line)
+        .ok()
+        .and_then(|o| o.nullifier)
+        .filter(|n| n.len() <= 80 && n.is_ascii())
+}
+
+fn trim_newline(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Reads one line of at most `limit` bytes; a longer line is an `InvalidData` error.
+fn read_line_limited(reader: &mut impl BufRead, out: &mut Vec<u8>, limit: usize) -> std::io::Result<usize> {
+    let n = reader.by_ref().take(limit as u64 + 1).read_until(b'\n', out)?;
+    if n > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("line longer than {limit} bytes"),
+        ));
+    }
+    Ok(n)
+}
+
+fn skip_rest_of_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+            reader.consume(pos + 1);
+            return Ok(());
+        }
+        let len = buf.len();
+        reader.consume(len);
+    }
+}
+
+/// What [`build`] kept and dropped.
+pub struct BuildOutcome {
+    /// Accepted signatures, one per nullifier, sorted by nullifier.
+    pub accepted: Vec<Signature>,
+    /// Dropped inputs: (source, rejection).
+    pub dropped: Vec<RejectedEntry>,
+    /// Newest checkpoint sequence any accepted signature uses.
+    pub newest_checkpoint: Option<u64>,
+}
+
+/// Checks loose signatures (`(source name, bytes)`) in parallel, keeps one per nullifier, sorts
+/// by nullifier so arrival order does not survive.
+pub fn build(checker: &Checker, inputs: Vec<(String, Vec<u8>)>) -> BuildOutcome {
+    let checked: Vec<(String, Result<(Signature, u64), Rejection>, Option<String>)> = inputs
+        .into_par_iter()
+        .map(|(source, bytes)| {
+            let nullifier = nullifier_of(&bytes);
+            (source, checker.check_bytes(&bytes), nullifier)
+        })
+        .collect();
+    let mut valid = Vec::new();
+    let mut dropped = Vec::new();
+    for (source, result, nullifier) in checked {
+        match result {
+            Ok((signature, sequence)) => valid.push((signature.nullifier_key(), signature.to_json_line(), signature, sequence, source)),
+            Err(rejection) => dropped.push(entry(source, nullifier, &rejection)),
+        }
+    }
+    // Deterministic choice among duplicates, whatever the arrival order: by nullifier, then by
+    // the signature's own JSON line.
+    valid.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let mut accepted: Vec<Signature> = Vec::with_capacity(valid.len());
+    let mut newest = None;
+    for (key, _, signature, sequence, source) in valid {
+        if accepted.last().is_some_and(|last| last.nullifier_key() == key) {
+            let nullifier = Some(undersign_core::field::to_hex(&signature.nullifier));
+            dropped.push(entry(source, nullifier, &Rejection::DuplicateNullifier));
+        } else {
+            newest = newest.max(Some(sequence));
+            accepted.push(signature);
+        }
+    }
+    BuildOutcome { accepted, dropped, newest_checkpoint: newest }
+}
+
+/// Writes a bundle: the header (with `checkpoints` up to `newest`), then one line per signature.
+pub fn write_bundle(
+    out: &mut impl Write,
+    petition: &PetitionFile,
+    schema: &Schema,
+    checkpoints: &[Checkpoint],
+    verifier: &Verifier,
+    signatures: &[Signature],
+) -> Result<(), BundleError> {
+    let petition_file = String::from_utf8(petition.bytes().to_vec())
+        .map_err(|_| BundleError::Header("the petition file is not UTF-8".into()))?;
+    let schema_value: serde_json::Value = serde_json::from_str(&schema.to_json_pretty())
+        .map_err(|e| BundleError::Header(e.to_string()))?;
+    let header = BundleHeader {
+        version: 1,
+        kind: KIND.into(),
+        petition_file,
+        schema: schema_value,
+        checkpoints: checkpoints.to_vec(),
+        verifying_key: hex::encode(verifying_key_to_bytes(verifier.verifying_key())),
+        verifying_key_hash: verifier.key_hash().to_owned(),
+        signatures: signatures.len() as u64,
+    };
+    serde_json::to_writer(&mut *out, &header).map_err(|e| BundleError::Header(e.to_string()))?;
+    out.write_all(b"\n")?;
+    for signature in signatures {
+        out.write_all(signature.to_json_line().as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
