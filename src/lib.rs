@@ -5,3 +5,5 @@
 pub use undersign_circuit as circuit;
 pub use undersign_core as core;
 pub use undersign_proof as proof;
+pub use undersign_registry as registry;
+pub use undersign_tally as tally;

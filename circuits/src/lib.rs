@@ -237,6 +237,14 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
     }
 }
 
+/// The number of R1CS constraints of the depth-`depth` circuit.
+pub fn constraint_count(depth: u32) -> Result<usize, SynthesisError> {
+    let cs = ark_relations::gr1cs::ConstraintSystem::<Fr>::new_ref();
+    cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
+    MembershipCircuit::shape(depth).generate_constraints(cs.clone())?;
+    Ok(cs.num_constraints())
+}
+
 /// `2^(16·slot)`.
 fn slot_weight(slot: usize) -> Fr {
     Fr::from(2u64).pow([(CODE_BITS * slot) as u64])

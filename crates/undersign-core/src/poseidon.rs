@@ -53,14 +53,14 @@
 //!   the same. (The script also runs the security checks "algorithms 1–3" of
 //!   the Poseidon paper on the matrix and redraws it if one fails; those checks
 //!   are not reimplemented here. For every supported width the first matrix
-//!   passes, which the tests confirm by comparing every generated constant and
-//!   every matrix entry with circomlib's published ones.)
+//!   passes: the tests compare every generated round constant and matrix entry
+//!   for widths 2–13 with the constants light-poseidon embeds, which are
+//!   circomlib's.)
 //! * **Orientation.** The linear layer is `s'[i] = Σ_j M[i][j]·s[j]` with
-//!   `M[i][j] = 1/(x_i + y_j)` as generated, i.e. the matrix multiplies the
-//!   state column vector from the left. (circomlib stores the same matrix and
-//!   writes its mix as `Σ_j M[j][i]·s[j]`; since a Cauchy matrix with these
-//!   draws is not symmetric only one orientation reproduces the published
-//!   test vectors, and the tests pin it.)
+//!   `M[i][j] = 1/(x_i + y_j)` exactly as generated (row `i` from `x_i`), i.e.
+//!   the matrix multiplies the state column vector from the left. The
+//!   transposed matrix gives different outputs; the tests pin the orientation
+//!   against circomlib's test vectors.
 //!
 //! # Fast path
 //!
@@ -68,8 +68,11 @@
 //! optimisations of Appendix B of the Poseidon paper, precomputed once per
 //! width: the partial rounds' round constants are moved so that each partial
 //! round adds a single constant to `s[0]`, and the partial rounds' dense MDS
-//! multiplications are replaced by sparse ones (`2t − 1` multiplications each
-//! instead of `t²`). The state lives in a fixed-size array; no hash allocates.
+//! multiplications are replaced by sparse ones; in addition `s[0]` is carried
+//! scaled by a known per-round factor during the partial rounds, which removes
+//! one more multiplication. A partial round then costs `2t + 1` field
+//! multiplications (3 of them in the S-box) instead of `t² + 3`. The state
+//! lives in a fixed-size array; no hash allocates.
 
 use std::sync::OnceLock;
 
@@ -126,45 +129,52 @@ pub struct PoseidonParams {
     pub mds: Vec<Vec<Fr>>,
 }
 
-/// Returns the (lazily generated, cached) parameters for state width `width`
-/// (`2 ..= MAX_INPUTS + 1`).
+/// Returns the parameters for state width `width` (`2 ..= MAX_WIDTH`),
+/// generated on first use and cached for the life of the process.
 pub fn params(width: usize) -> Result<&'static PoseidonParams, PoseidonError> {
-    static CACHE: [OnceLock<PoseidonParams>; MAX_INPUTS] =
-        [const { OnceLock::new() }; MAX_INPUTS];
-    if !(2..=MAX_INPUTS + 1).contains(&width) {
+    if !(2..=MAX_WIDTH).contains(&width) {
         return Err(PoseidonError::UnsupportedWidth(width));
     }
-    Ok(CACHE[width - 2].get_or_init(|| generate_params(width)))
+    Ok(cached_params(width))
+}
+
+/// The cached parameters; `width` must be in `2 ..= MAX_WIDTH` (callers pass
+/// constants or checked values).
+fn cached_params(width: usize) -> &'static PoseidonParams {
+    static CACHE: [OnceLock<PoseidonParams>; MAX_WIDTH - 1] =
+        [const { OnceLock::new() }; MAX_WIDTH - 1];
+    CACHE[width - 2].get_or_init(|| generate_params(width))
 }
 
 /// Poseidon of one field element (width 2). Equal to circomlib's `Poseidon(1)`.
 pub fn hash1(a: Fr) -> Fr {
     static OPT: OnceLock<Optimized<2>> = OnceLock::new();
-    OPT.get_or_init(|| Optimized::new(&generate_params(2)))
+    OPT.get_or_init(|| Optimized::new(cached_params(2)))
         .permute_first([Fr::ZERO, a])
 }
 
 /// Poseidon of two field elements (width 3). Equal to circomlib's `Poseidon(2)`.
 pub fn hash2(a: Fr, b: Fr) -> Fr {
     static OPT: OnceLock<Optimized<3>> = OnceLock::new();
-    OPT.get_or_init(|| Optimized::new(&generate_params(3)))
+    OPT.get_or_init(|| Optimized::new(cached_params(3)))
         .permute_first([Fr::ZERO, a, b])
 }
 
 fn hash3(a: Fr, b: Fr, c: Fr) -> Fr {
     static OPT: OnceLock<Optimized<4>> = OnceLock::new();
-    OPT.get_or_init(|| Optimized::new(&generate_params(4)))
+    OPT.get_or_init(|| Optimized::new(cached_params(4)))
         .permute_first([Fr::ZERO, a, b, c])
 }
 
 fn hash4(a: Fr, b: Fr, c: Fr, d: Fr) -> Fr {
     static OPT: OnceLock<Optimized<5>> = OnceLock::new();
-    OPT.get_or_init(|| Optimized::new(&generate_params(5)))
+    OPT.get_or_init(|| Optimized::new(cached_params(5)))
         .permute_first([Fr::ZERO, a, b, c, d])
 }
 
 /// Poseidon of `1 ..= MAX_INPUTS` field elements, using the optimised
-/// evaluation. Equal to circomlib's `Poseidon(inputs.len())`.
+/// evaluation. Equal to circomlib's `Poseidon(inputs.len())` and to
+/// [`hash_reference`]; one input is [`hash1`], two are [`hash2`].
 pub fn hash(inputs: &[Fr]) -> Result<Fr, PoseidonError> {
     match *inputs {
         [a] => Ok(hash1(a)),
@@ -182,7 +192,7 @@ pub fn hash_reference(inputs: &[Fr]) -> Result<Fr, PoseidonError> {
     if inputs.is_empty() || inputs.len() > MAX_INPUTS {
         return Err(PoseidonError::UnsupportedInputCount(inputs.len()));
     }
-    let p = params(inputs.len() + 1)?;
+    let p = cached_params(inputs.len() + 1);
     let t = p.width;
     let mut state = Vec::with_capacity(t);
     state.push(Fr::ZERO);
@@ -228,13 +238,13 @@ impl Grain {
     fn new(width: usize, partial_rounds: usize) -> Self {
         // (value, bit length), concatenated most significant bit first.
         let fields: [(u128, u32); 7] = [
-            (1, 2),                      // field: GF(p)
-            (0, 4),                      // S-box: x^alpha
-            (FIELD_BITS as u128, 12),    // n
-            (width as u128, 12),         // t
-            (FULL_ROUNDS as u128, 10),   // R_F
+            (1, 2),                       // field: GF(p)
+            (0, 4),                       // S-box: x^alpha
+            (FIELD_BITS as u128, 12),     // n
+            (width as u128, 12),          // t
+            (FULL_ROUNDS as u128, 10),    // R_F
             (partial_rounds as u128, 10), // R_P
-            ((1 << 30) - 1, 30),         // 30 one-bits
+            ((1 << 30) - 1, 30),          // 30 one-bits
         ];
         let mut state = 0u128;
         let mut pos = 0;
@@ -409,7 +419,11 @@ fn invert(m: &[Vec<Fr>]) -> Option<Vec<Vec<Fr>>> {
     let n = m.len();
     let mut a: Vec<Vec<Fr>> = m.to_vec();
     let mut inv: Vec<Vec<Fr>> = (0..n)
-        .map(|i| (0..n).map(|j| if i == j { Fr::ONE } else { Fr::ZERO }).collect())
+        .map(|i| {
+            (0..n)
+                .map(|j| if i == j { Fr::ONE } else { Fr::ZERO })
+                .collect()
+        })
         .collect();
     for col in 0..n {
         let pivot = (col..n).find(|&r| a[r][col] != Fr::ZERO)?;
@@ -442,6 +456,7 @@ fn mix<const T: usize>(m: &Matrix<T>, s: &[Fr; T]) -> [Fr; T] {
 
 impl<const T: usize> Optimized<T> {
     fn new(p: &PoseidonParams) -> Self {
+        // Internal invariant: every caller passes `cached_params(T)`.
         assert_eq!(p.width, T, "parameter width mismatch");
         let rounds = p.full_rounds + p.partial_rounds;
         let n_partial = p.partial_rounds;
@@ -551,13 +566,13 @@ impl<const T: usize> Optimized<T> {
         for round in &self.partial {
             // Independent of this round's S-box, so it overlaps with it.
             let mut acc = round.row[1] * s[1];
-            for j in 2..T {
-                acc += round.row[j] * s[j];
+            for (v, x) in round.row.iter().zip(&s).skip(2) {
+                acc += *v * x;
             }
             let u = pow5(s[0] + round.constant);
             s[0] = u + acc;
-            for j in 1..T {
-                s[j] += round.col[j] * u;
+            for (x, w) in s.iter_mut().zip(&round.col).skip(1) {
+                *x += *w * u;
             }
         }
 
@@ -625,6 +640,27 @@ mod tests {
                 "{inputs:?}"
             );
         }
+    }
+
+    #[test]
+    fn transposed_mds_does_not_match() {
+        // The plain permutation with the MDS applied transposed must miss the
+        // circomlib vector: this pins the orientation documented above.
+        let p = params(3).unwrap();
+        let mut s = [Fr::ZERO, Fr::from(1u64), Fr::from(2u64)];
+        for r in 0..p.full_rounds + p.partial_rounds {
+            for (x, c) in s.iter_mut().zip(&p.round_constants[r * 3..]) {
+                *x += c;
+            }
+            if r < 4 || r >= 4 + p.partial_rounds {
+                s = s.map(pow5);
+            } else {
+                s[0] = pow5(s[0]);
+            }
+            s = std::array::from_fn(|i| (0..3).map(|j| p.mds[j][i] * s[j]).sum());
+        }
+        assert_ne!(s[0], fr(VECTORS[1].1));
+        assert_ne!(p.mds[0][1], p.mds[1][0]);
     }
 
     #[test]
@@ -720,7 +756,10 @@ mod tests {
         assert_eq!(opt.partial.len(), p.partial_rounds);
         // The first-half constants are untouched.
         for r in 0..HALF_FULL {
-            assert_eq!(&opt.first_constants[r][..], &p.round_constants[r * 3..r * 3 + 3]);
+            assert_eq!(
+                &opt.first_constants[r][..],
+                &p.round_constants[r * 3..r * 3 + 3]
+            );
         }
     }
 

@@ -148,7 +148,8 @@ impl KeySet {
 
     /// Writes `proving.key`, `verifying.key` and `keys.json` into `dir` (created if needed),
     /// each atomically, and returns the manifest.
-    pub fn write(&self, dir: &Path, constraints: usize) -> Result<KeyManifest, KeyError> {
+    pub fn write(&self, dir: &Path) -> Result<KeyManifest, KeyError> {
+        let constraints = undersign_circuit::constraint_count(self.depth).map_err(ProveError::from)?;
         std::fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.into(), source })?;
         let mut pk_bytes = Vec::with_capacity(16 + 4 + self.proving_key.uncompressed_size());
         pk_bytes.extend_from_slice(PROVING_KEY_MAGIC);

@@ -154,7 +154,7 @@ fn key_files_round_trip_and_tampering_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let depth = 4;
     let keyset = KeySet::development(depth, &[3u8; 32]).unwrap();
-    let manifest = keyset.write(dir.path(), 0).unwrap();
+    let manifest = keyset.write(dir.path()).unwrap();
     let (loaded_manifest, prover) = keys::load_prover(dir.path()).unwrap();
     assert_eq!(loaded_manifest, manifest);
     assert_eq!(prover.verifier().key_hash(), manifest.verifying_key.blake3);

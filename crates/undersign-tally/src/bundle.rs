@@ -69,17 +69,24 @@ pub struct Tally {
     pub count: u64,
     /// For each slot the petition allows: code (`None` = not disclosed) → count.
     pub per_slot: BTreeMap<usize, BTreeMap<Option<u16>, u64>>,
+    /// Count per (mask, disclosed codes).
+    pub groups: BTreeMap<(u8, [u16; 4]), u64>,
 }
 
 impl Tally {
     /// An empty tally for the slots `allowed` lists.
     pub fn new(allowed: &[usize]) -> Self {
-        Self { count: 0, per_slot: allowed.iter().map(|&s| (s, BTreeMap::new())).collect() }
+        Self {
+            count: 0,
+            per_slot: allowed.iter().map(|&s| (s, BTreeMap::new())).collect(),
+            groups: BTreeMap::new(),
+        }
     }
 
     /// Counts one accepted signature.
     pub fn add(&mut self, signature: &Signature) {
         self.count += 1;
+        *self.groups.entry((signature.mask.bits(), signature.disclosed.0)).or_insert(0) += 1;
         for (slot, counts) in self.per_slot.iter_mut() {
             let key = signature.mask.includes(*slot).then(|| signature.disclosed.0[*slot]);
             *counts.entry(key).or_insert(0) += 1;
@@ -92,7 +99,7 @@ impl Tally {
             .iter()
             .map(|(&slot, counts)| SlotBreakdown {
                 slot,
-                name: schema.slots.get(slot).map(|s| s.name.clone()).unwrap_or_else(|| format!("slot{slot}")),
+                name: schema.slots().get(slot).map(|s| s.name.clone()).unwrap_or_else(|| format!("slot{slot}")),
                 rows: counts
                     .iter()
                     .map(|(code, &count)| BreakdownRow {
@@ -132,6 +139,17 @@ pub struct BreakdownRow {
     pub count: u64,
 }
 
+/// Accepted signatures that disclosed the same slots with the same codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisclosedGroup {
+    /// The disclosure mask.
+    pub mask: u8,
+    /// The disclosed codes (0 outside the mask).
+    pub codes: [u16; 4],
+    /// Accepted signatures in the group.
+    pub count: u64,
+}
+
 /// One rejected signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RejectedEntry {
@@ -160,6 +178,8 @@ pub struct AuditReport {
     pub count: u64,
     /// Counts per disclosed slot and label.
     pub breakdown: Vec<SlotBreakdown>,
+    /// Counts per combination of disclosed values.
+    pub groups: Vec<DisclosedGroup>,
     /// Every rejected signature with its reason.
     pub rejected: Vec<RejectedEntry>,
     /// Problems with the bundle as a whole (order, line count, a fatal header problem).
@@ -274,6 +294,7 @@ pub fn audit_with_progress(
                 newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
                 count: 0,
                 breakdown: Vec::new(),
+                groups: Vec::new(),
                 rejected: Vec::new(),
                 problems: vec![reason.clone()],
                 fatal: Some(reason),
@@ -357,6 +378,11 @@ pub fn audit_with_progress(
         newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
         count: tally.count,
         breakdown: tally.breakdown(&schema),
+        groups: tally
+            .groups
+            .iter()
+            .map(|(&(mask, codes), &count)| DisclosedGroup { mask, codes, count })
+            .collect(),
         rejected,
         problems,
         fatal: None,
@@ -386,7 +412,8 @@ fn trim_newline(line: &[u8]) -> &[u8] {
 
 /// Reads one line of at most `limit` bytes; a longer line is an `InvalidData` error.
 fn read_line_limited(reader: &mut impl BufRead, out: &mut Vec<u8>, limit: usize) -> std::io::Result<usize> {
-    let n = reader.by_ref().take(limit as u64 + 1).read_until(b'\n', out)?;
+    let limited: &mut dyn BufRead = reader;
+    let n = std::io::Read::take(limited, limit as u64 + 1).read_until(b'\n', out)?;
     if n > limit {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,

@@ -8,6 +8,5 @@
 
 pub mod bundle;
 pub mod check;
-pub mod hexbytes;
 pub mod petition;
 pub mod signature;

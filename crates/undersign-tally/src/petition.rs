@@ -1,7 +1,7 @@
 //! The petition file (`SPEC.md` §13). Its exact bytes define the petition id and scope, so a
 //! [`PetitionFile`] keeps them and never re-serializes.
 
-use crate::hexbytes;
+use undersign_registry::encoding::decode_hex;
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -93,10 +93,10 @@ impl PetitionFile {
         if fields.text.len() > MAX_TEXT {
             return Err(field("text", format!("longer than {MAX_TEXT} bytes")));
         }
-        let registry = hexbytes::decode::<32>(&fields.registry).map_err(|e| field("registry", e))?;
+        let registry = decode_hex::<32>(&fields.registry).map_err(|e| field("registry", e.to_string()))?;
         let registrar_key = RegistrarPublicKey::from_hex(&fields.registrar_key)
             .map_err(|e| field("registrar_key", e.to_string()))?;
-        hexbytes::decode::<32>(&fields.nonce).map_err(|e| field("nonce", e))?;
+        decode_hex::<32>(&fields.nonce).map_err(|e| field("nonce", e.to_string()))?;
         if !fields.disclose.windows(2).all(|w| w[0] < w[1]) {
             return Err(field("disclose", "slots must be strictly increasing".into()));
         }

@@ -1,6 +1,6 @@
 //! The signature file (`SPEC.md` §14): one signer's proof and public inputs.
 
-use crate::hexbytes;
+use undersign_registry::encoding::decode_hex;
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -85,7 +85,7 @@ impl Signature {
         if raw.kind != KIND {
             return Err(field("kind", format!("expected {KIND:?}, got {:?}", raw.kind)));
         }
-        let petition = hexbytes::decode::<32>(&raw.petition).map_err(|e| field("petition", e))?;
+        let petition = decode_hex::<32>(&raw.petition).map_err(|e| field("petition", e.to_string()))?;
         let root = field::from_hex(&raw.root).map_err(|e| field("root", e.to_string()))?;
         let nullifier = field::from_hex(&raw.nullifier).map_err(|e| field("nullifier", e.to_string()))?;
         let mask = Mask::new(raw.mask).map_err(|e| field("mask", e.to_string()))?;

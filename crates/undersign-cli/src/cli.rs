@@ -1,0 +1,325 @@
+//! Command-line arguments. Names are fixed (scripts and docs rely on them); flags may grow.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Anonymous, verifiable signature tallies.
+///
+/// Registrars keep a registry of verified members (commitments and category codes, never
+/// names); signers prove membership with a zero-knowledge proof; anyone audits the count.
+#[derive(Debug, Parser)]
+#[command(name = "undersign", version, propagate_version = true, arg_required_else_help = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate proving and verifying keys with the development (single-party) setup.
+    ///
+    /// WARNING: whoever runs this (or knows the seed) can forge signatures. For tests and demos.
+    ///
+    /// Example: undersign setup --depth 20 --out keys/
+    Setup(SetupArgs),
+    /// Create or show a signer identity.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Sign a petition: prove membership locally (no network) and write a signature file.
+    ///
+    /// Example: undersign sign --identity me.id --registry reg.json --petition pet.json --keys keys/ --out sig.json
+    Sign(SignArgs),
+    /// Registrar key management.
+    #[command(subcommand)]
+    Registrar(RegistrarCommand),
+    /// Keep the registry of verified members.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    /// Open petitions.
+    #[command(subcommand)]
+    Petition(PetitionCommand),
+    /// Collect signatures into a bundle.
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+    /// Verify one signature file against a petition and registry.
+    ///
+    /// Example: undersign verify sig.json --petition pet.json --registry reg.json --keys keys/
+    Verify(VerifyArgs),
+    /// Audit a bundle: count, breakdown and every rejected signature with its reason.
+    ///
+    /// Exit status: 0 fully valid, 1 anything rejected, 2 usage error or unreadable input.
+    ///
+    /// Example: undersign audit bundle.jsonl --registrar-key 3b6a...
+    Audit(AuditArgs),
+    /// Run the whole story on built-in defaults: keys, registry, petition, signers, audit.
+    ///
+    /// Example: undersign demo --members 1000 --signers 100
+    Demo(DemoArgs),
+}
+
+/// `undersign setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Registry tree depth (capacity 2^depth members).
+    #[arg(long, default_value_t = 20)]
+    pub depth: u32,
+    /// Directory to write keys.json, proving.key and verifying.key into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// 32-byte seed as 64 hex digits (default: random from the OS).
+    #[arg(long)]
+    pub seed: Option<String>,
+}
+
+/// `undersign identity ...`.
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Create a new identity (a random secret) in a 0600 file. Never prints the secret.
+    ///
+    /// Example: undersign identity new --out me.id --passphrase-file pass.txt
+    New {
+        /// Identity file to create.
+        #[arg(long)]
+        out: PathBuf,
+        /// Encrypt the file with the passphrase on this file's first line.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the commitment to hand to a registrar.
+    ///
+    /// Example: undersign identity show me.id
+    Show {
+        /// Identity file.
+        identity: PathBuf,
+        /// Passphrase file, if the identity is encrypted.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+}
+
+/// `undersign sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Identity file.
+    #[arg(long)]
+    pub identity: PathBuf,
+    /// Passphrase file, if the identity is encrypted.
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
+    /// The public registry file.
+    #[arg(long)]
+    pub registry: PathBuf,
+    /// The petition file.
+    #[arg(long)]
+    pub petition: PathBuf,
+    /// Key directory (from `undersign setup` or a ceremony).
+    #[arg(long)]
+    pub keys: PathBuf,
+    /// A comment to attach (bound to the proof; public).
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Slots to disclose, by name or number, comma-separated ("none" for none). Default: the
+    /// petition's slots that keep the anonymity set at or above the threshold.
+    #[arg(long)]
+    pub disclose: Option<String>,
+    /// Smallest acceptable anonymity set.
+    #[arg(long, default_value_t = 20)]
+    pub min_anonymity: u64,
+    /// Sign even if fewer members than --min-anonymity share the disclosed values.
+    #[arg(long)]
+    pub accept_small_anonymity_set: bool,
+    /// Signature file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `undersign registrar ...`.
+#[derive(Debug, Subcommand)]
+pub enum RegistrarCommand {
+    /// Create an Ed25519 registrar key (0600 file) and print its public key.
+    ///
+    /// Example: undersign registrar keygen --out registrar.key
+    Keygen {
+        /// Key file to create.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// `undersign registry ...`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Create an empty registry.
+    ///
+    /// Example: undersign registry init --schema schema.json --depth 20 --out registry.json
+    Init {
+        /// Schema file naming the slots and code labels.
+        #[arg(long)]
+        schema: PathBuf,
+        /// Tree depth.
+        #[arg(long, default_value_t = 20)]
+        depth: u32,
+        /// Registry file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Add members: one by commitment and attributes, or many from a CSV file.
+    ///
+    /// Example: undersign registry add registry.json --commitment 0x12... --attr status=current --attr ministry=health
+    Add {
+        /// Registry file.
+        registry: PathBuf,
+        /// The member's commitment (from `undersign identity show`).
+        #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+        commitment: Option<String>,
+        /// An attribute as slot=label (or slot=code); repeat for each slot.
+        #[arg(long = "attr")]
+        attrs: Vec<String>,
+        /// CSV file with a header `commitment,<slot>,...`; all rows or none are added.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Remove a member: the leaf becomes 0 and the commitment is forgotten.
+    ///
+    /// Example: undersign registry remove registry.json --index 17
+    Remove {
+        /// Registry file.
+        registry: PathBuf,
+        /// Leaf index of the member.
+        #[arg(long)]
+        index: u64,
+    },
+    /// Sign a checkpoint of the registry's current root.
+    ///
+    /// Example: undersign registry checkpoint registry.json --key registrar.key
+    Checkpoint {
+        /// Registry file.
+        registry: PathBuf,
+        /// Registrar key file.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Members per slot value, to compare with public staff figures.
+    ///
+    /// Example: undersign registry stats registry.json
+    Stats {
+        /// Registry file.
+        registry: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `undersign petition ...`.
+#[derive(Debug, Subcommand)]
+pub enum PetitionCommand {
+    /// Create a petition file; its id is the blake3 hash of the file.
+    ///
+    /// Example: undersign petition new --registry registry.json --title "Stop" --text-file letter.txt --disclose status,ministry --out petition.json
+    New {
+        /// The registry whose members may sign (must have a checkpoint).
+        #[arg(long)]
+        registry: PathBuf,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// File with the petition's text.
+        #[arg(long)]
+        text_file: PathBuf,
+        /// Slots signers may disclose, comma-separated names or numbers ("none" for none).
+        #[arg(long)]
+        disclose: String,
+        /// Lowest checkpoint sequence whose root signatures may use (default: the newest).
+        #[arg(long)]
+        min_checkpoint: Option<u64>,
+        /// Petition file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// `undersign bundle ...`.
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Validate signatures, keep one per nullifier, sort by nullifier, write a bundle.
+    ///
+    /// Example: undersign bundle build --petition pet.json --registry reg.json --keys keys/ --out bundle.jsonl sigs/*.json
+    Build {
+        /// Petition file.
+        #[arg(long)]
+        petition: PathBuf,
+        /// Registry file (for its schema and signed checkpoints).
+        #[arg(long)]
+        registry: PathBuf,
+        /// Key directory (its verifying key is embedded).
+        #[arg(long)]
+        keys: PathBuf,
+        /// Bundle file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Signature files.
+        #[arg(required = true)]
+        signatures: Vec<PathBuf>,
+    },
+}
+
+/// `undersign verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Signature file.
+    pub signature: PathBuf,
+    /// Petition file.
+    #[arg(long)]
+    pub petition: PathBuf,
+    /// Registry file.
+    #[arg(long)]
+    pub registry: PathBuf,
+    /// Key directory.
+    #[arg(long)]
+    pub keys: PathBuf,
+}
+
+/// `undersign audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Bundle file (JSON Lines).
+    pub bundle: PathBuf,
+    /// The registrar's Ed25519 public key (64 hex digits), obtained independently.
+    #[arg(long)]
+    pub registrar_key: String,
+    /// Expected verifying key hash (pins the proving system's keys).
+    #[arg(long)]
+    pub vk_hash: Option<String>,
+    /// The public registry, to report each disclosed group's anonymity set.
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `undersign demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Registry members.
+    #[arg(long, default_value_t = 1000)]
+    pub members: usize,
+    /// Members who sign.
+    #[arg(long, default_value_t = 100)]
+    pub signers: usize,
+    /// Tree depth.
+    #[arg(long, default_value_t = 20)]
+    pub depth: u32,
+    /// Directory for the demo's files (default: a new temporary directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}

@@ -1,0 +1,117 @@
+//! Human-readable and JSON renderings of audit reports.
+
+use anyhow::Result;
+use serde::Serialize;
+use std::fmt::Write;
+use undersign_core::attributes::{Attributes, Mask};
+use undersign_registry::anonymity::anonymity_set;
+use undersign_registry::registry::Registry;
+use undersign_registry::schema::Schema;
+use undersign_tally::bundle::AuditReport;
+
+/// The name of `slot` in `schema`, or `slotN`.
+pub fn slot_name(schema: &Schema, slot: usize) -> String {
+    schema.slots().get(slot).map(|s| s.name.clone()).unwrap_or_else(|| format!("slot{slot}"))
+}
+
+/// Anonymity set of one disclosed group.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupAnonymity {
+    /// Slot name → label for every disclosed slot.
+    pub disclosed: Vec<(String, String)>,
+    /// Accepted signatures in this group.
+    pub signatures: u64,
+    /// Registry members at the newest checkpoint sharing these values.
+    pub anonymity_set: u64,
+}
+
+/// For each disclosed group in `report`, how many registry members share its values.
+pub fn anonymity_sets(report: &AuditReport, registry: &Registry) -> Vec<GroupAnonymity> {
+    let size = report
+        .newest_checkpoint
+        .and_then(|s| registry.checkpoints().get(s as usize))
+        .map(|c| c.size)
+        .unwrap_or(registry.members().len() as u64);
+    report
+        .groups
+        .iter()
+        .map(|group| {
+            let mask = Mask::new(u64::from(group.mask)).unwrap_or(Mask::NONE);
+            let disclosed = Attributes(group.codes);
+            GroupAnonymity {
+                disclosed: mask
+                    .slots()
+                    .into_iter()
+                    .map(|s| {
+                        let code = group.codes[s];
+                        let label = registry.schema().label(s, code).map(str::to_owned).unwrap_or_else(|| format!("code {code}"));
+                        (slot_name(&registry.schema(), s), label)
+                    })
+                    .collect(),
+                signatures: group.count,
+                anonymity_set: anonymity_set(registry, size, mask, &disclosed),
+            }
+        })
+        .collect()
+}
+
+/// The report as one JSON object (`count`, `breakdown`, `rejected`, ...).
+pub fn to_json(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Result<String> {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        valid: bool,
+        #[serde(flatten)]
+        report: &'a AuditReport,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        anonymity_sets: Option<&'a [GroupAnonymity]>,
+    }
+    Ok(serde_json::to_string_pretty(&Out { valid: report.is_clean(), report, anonymity_sets: anonymity })?)
+}
+
+/// The report as plain-text tables.
+pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "petition:      {} ({})", report.title, report.petition);
+    let _ = writeln!(out, "verifying key: {}", report.verifying_key_hash);
+    if let Some(seq) = report.newest_checkpoint {
+        let _ = writeln!(out, "checkpoints:   0 to {seq}, signed by the registrar");
+    }
+    if let Some(fatal) = &report.fatal {
+        let _ = writeln!(out, "\nBUNDLE INVALID: {fatal}\nNothing was counted.");
+        return out;
+    }
+    let _ = writeln!(out, "\nvalid signatures: {}", report.count);
+    for slot in &report.breakdown {
+        let _ = writeln!(out, "\n  by {}:", slot.name);
+        let width = slot.rows.iter().map(|r| r.label.len()).max().unwrap_or(0);
+        for row in &slot.rows {
+            let pct = if report.count > 0 { 100.0 * row.count as f64 / report.count as f64 } else { 0.0 };
+            let _ = writeln!(out, "    {:<width$}  {:>8}  {:>5.1}%", row.label, row.count, pct);
+        }
+    }
+    if let Some(groups) = anonymity {
+        let _ = writeln!(out, "\n  anonymity sets (registry members sharing each disclosed group):");
+        for g in groups {
+            let name = if g.disclosed.is_empty() {
+                "nothing disclosed".to_owned()
+            } else {
+                g.disclosed.iter().map(|(s, l)| format!("{s}={l}")).collect::<Vec<_>>().join(", ")
+            };
+            let _ = writeln!(out, "    {name}: {} signatures, anonymity set {}", g.signatures, g.anonymity_set);
+        }
+    }
+    if !report.rejected.is_empty() {
+        let _ = writeln!(out, "\nrejected: {}", report.rejected.len());
+        for r in &report.rejected {
+            let _ = writeln!(out, "  {}: {}", r.source, r.reason);
+        }
+    }
+    if !report.problems.is_empty() {
+        let _ = writeln!(out, "\nproblems with the bundle:");
+        for p in &report.problems {
+            let _ = writeln!(out, "  {p}");
+        }
+    }
+    let _ = writeln!(out, "\n{}", if report.is_clean() { "RESULT: bundle fully valid" } else { "RESULT: some entries were rejected" });
+    out
+}

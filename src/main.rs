@@ -1,0 +1,5 @@
+//! The `undersign` binary.
+
+fn main() -> std::process::ExitCode {
+    undersign_cli::main()
+}
