@@ -14,8 +14,12 @@ fn random_fr(rng: &mut ChaCha20Rng) -> Fr {
 fn bench_poseidon(c: &mut Criterion) {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let (a, b) = (random_fr(&mut rng), random_fr(&mut rng));
-    c.bench_function("poseidon/1 input", |bench| bench.iter(|| poseidon::hash1(black_box(a))));
-    c.bench_function("poseidon/2 inputs", |bench| bench.iter(|| poseidon::hash2(black_box(a), black_box(b))));
+    c.bench_function("poseidon/1 input", |bench| {
+        bench.iter(|| poseidon::hash1(black_box(a)))
+    });
+    c.bench_function("poseidon/2 inputs", |bench| {
+        bench.iter(|| poseidon::hash2(black_box(a), black_box(b)))
+    });
 }
 
 fn bench_tree(c: &mut Criterion) {

@@ -11,9 +11,14 @@ use undersign::proof::encoding::ProofBytes;
 use undersign::proof::{KeySet, Prover, Statement};
 
 fn statement(depth: u32, rng: &mut ChaCha20Rng) -> Statement {
-    let secrets: Vec<IdentitySecret> = (0..64).map(|_| IdentitySecret::from_bytes(rng.gen())).collect();
+    let secrets: Vec<IdentitySecret> = (0..64)
+        .map(|_| IdentitySecret::from_bytes(rng.gen()))
+        .collect();
     let attrs = Attributes([1, 4, 2, 0]);
-    let leaves = secrets.iter().map(|s| member_leaf(s.commitment(), &attrs)).collect();
+    let leaves = secrets
+        .iter()
+        .map(|s| member_leaf(s.commitment(), &attrs))
+        .collect();
     let tree = MerkleTree::from_leaves(depth, leaves).expect("tree");
     let me = 17;
     Statement::new(
@@ -43,7 +48,11 @@ fn bench_prove_verify(c: &mut Criterion) {
             let bytes = ProofBytes::encode(&proof).expect("encode");
             let verifier = prover.verifier().clone();
             group.bench_function("verify single (decode + prepared vk)", |b| {
-                b.iter(|| verifier.verify_bytes(&bytes, &statement.public).expect("verify"))
+                b.iter(|| {
+                    verifier
+                        .verify_bytes(&bytes, &statement.public)
+                        .expect("verify")
+                })
             });
         }
     }

@@ -15,13 +15,25 @@ fn computed() -> Vec<(String, String)> {
     let mut put = |name: &str, value: String| v.push((name.to_owned(), value));
     let f = |x: u64| Fr::from(x);
     put("poseidon([1]) decimal", to_decimal(&poseidon::hash1(f(1))));
-    put("poseidon([1,2]) decimal", to_decimal(&poseidon::hash2(f(1), f(2))));
-    put("poseidon([1,2,3]) decimal", to_decimal(&poseidon::hash(&[f(1), f(2), f(3)]).unwrap()));
-    put("poseidon([1,2,3,4]) decimal", to_decimal(&poseidon::hash(&[f(1), f(2), f(3), f(4)]).unwrap()));
+    put(
+        "poseidon([1,2]) decimal",
+        to_decimal(&poseidon::hash2(f(1), f(2))),
+    );
+    put(
+        "poseidon([1,2,3]) decimal",
+        to_decimal(&poseidon::hash(&[f(1), f(2), f(3)]).unwrap()),
+    );
+    put(
+        "poseidon([1,2,3,4]) decimal",
+        to_decimal(&poseidon::hash(&[f(1), f(2), f(3), f(4)]).unwrap()),
+    );
 
     let secret_bytes: [u8; 32] = std::array::from_fn(|i| i as u8);
     let secret = IdentitySecret::from_bytes(secret_bytes);
-    put("identity secret (bytes 0x00..0x1f)", hex::encode(secret_bytes));
+    put(
+        "identity secret (bytes 0x00..0x1f)",
+        hex::encode(secret_bytes),
+    );
     put("sk", to_hex(&secret.sk()));
     let commitment = secret.commitment();
     put("commitment", to_hex(&commitment));
@@ -33,33 +45,50 @@ fn computed() -> Vec<(String, String)> {
         to_hex(&disclosed_value(&attrs, Mask::new(0b0011).unwrap())),
     );
     let petition = b"undersign test petition\n";
-    put("petition bytes", String::from_utf8_lossy(petition).escape_debug().to_string());
+    put(
+        "petition bytes",
+        String::from_utf8_lossy(petition).escape_debug().to_string(),
+    );
     let scope = scope::petition_scope(petition);
     put("petition scope", to_hex(&scope));
     put("petition id", blake3::hash(petition).to_hex().to_string());
-    put("nullifier(scope, sk)", to_hex(&nullifier(scope, secret.sk())));
+    put(
+        "nullifier(scope, sk)",
+        to_hex(&nullifier(scope, secret.sk())),
+    );
     put("message(no comment)", to_hex(&scope::message(None)));
     put("message(\"\")", to_hex(&scope::message(Some(""))));
     put("message(\"hello\")", to_hex(&scope::message(Some("hello"))));
     put("empty root, depth 20", to_hex(&empty_roots(20)[20]));
     let tree = MerkleTree::from_leaves(4, vec![f(1), f(2), f(3)]).unwrap();
     put("root, depth 4, leaves [1,2,3]", to_hex(&tree.root()));
-    put("root at size 2, depth 4, leaves [1,2,3]", to_hex(&tree.root_at(2).unwrap()));
+    put(
+        "root at size 2, depth 4, leaves [1,2,3]",
+        to_hex(&tree.root_at(2).unwrap()),
+    );
     let mut removed = tree.clone();
     removed.remove(1).unwrap();
-    put("root, depth 4, leaves [1,2,3] after removing index 1", to_hex(&removed.root()));
+    put(
+        "root, depth 4, leaves [1,2,3] after removing index 1",
+        to_hex(&removed.root()),
+    );
     v
 }
 
 fn spec_vectors() -> BTreeMap<String, String> {
     let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/SPEC.md")).unwrap();
-    let start = spec.find("```vectors\n").expect("SPEC.md has a ```vectors block") + 11;
+    let start = spec
+        .find("```vectors\n")
+        .expect("SPEC.md has a ```vectors block")
+        + 11;
     let end = start + spec[start..].find("```").unwrap();
     spec[start..end]
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            let (k, v) = l.split_once(" = ").expect("vector lines are `name = value`");
+            let (k, v) = l
+                .split_once(" = ")
+                .expect("vector lines are `name = value`");
             (k.trim().to_owned(), v.trim().to_owned())
         })
         .collect()
@@ -77,7 +106,11 @@ fn spec_vectors_match_the_code() {
     for (name, value) in &computed {
         assert_eq!(spec.get(name), Some(value), "SPEC.md vector {name:?}");
     }
-    assert_eq!(spec.len(), computed.len(), "SPEC.md lists vectors the code does not check");
+    assert_eq!(
+        spec.len(),
+        computed.len(),
+        "SPEC.md lists vectors the code does not check"
+    );
 }
 
 #[test]

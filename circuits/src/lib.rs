@@ -52,7 +52,14 @@ pub struct PublicInputs {
 impl PublicInputs {
     /// The inputs as the verifier takes them: `[root, scope, nullifier, message, mask, disclosed]`.
     pub fn to_vec(&self) -> Vec<Fr> {
-        vec![self.root, self.scope, self.nullifier, self.message, self.mask, self.disclosed]
+        vec![
+            self.root,
+            self.scope,
+            self.nullifier,
+            self.message,
+            self.mask,
+            self.disclosed,
+        ]
     }
 }
 
@@ -102,7 +109,9 @@ impl Statement {
             sk,
             codes: attributes.0.map(|c| Fr::from(u64::from(c))),
             index: Fr::from(path.index),
-            path_bits: (0..path.siblings.len()).map(|h| Fr::from((path.index >> h) & 1)).collect(),
+            path_bits: (0..path.siblings.len())
+                .map(|h| Fr::from((path.index >> h) & 1))
+                .collect(),
             siblings: path.siblings.clone(),
             leaf_inverse: leaf.inverse().unwrap_or(Fr::zero()),
             mask_bits: [0, 1, 2, 3].map(|i| Fr::from(u64::from(mask.includes(i)))),
@@ -132,12 +141,18 @@ pub struct MembershipCircuit {
 impl MembershipCircuit {
     /// The shape of the circuit at `depth`, with no witness.
     pub fn shape(depth: u32) -> Self {
-        Self { depth, statement: None }
+        Self {
+            depth,
+            statement: None,
+        }
     }
 
     /// A circuit proving `statement`.
     pub fn with_statement(depth: u32, statement: Statement) -> Self {
-        Self { depth, statement: Some(statement) }
+        Self {
+            depth,
+            statement: Some(statement),
+        }
     }
 }
 
@@ -154,7 +169,11 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
 
         // Public inputs, in SPEC order.
         let input = |get: fn(&PublicInputs) -> Fr| {
-            FpVar::new_input(cs.clone(), || public.map(|p| get(&p)).ok_or(SynthesisError::AssignmentMissing))
+            FpVar::new_input(cs.clone(), || {
+                public
+                    .map(|p| get(&p))
+                    .ok_or(SynthesisError::AssignmentMissing)
+            })
         };
         let root = input(|p| p.root)?;
         let scope = input(|p| p.scope)?;
@@ -164,7 +183,9 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
         let disclosed = input(|p| p.disclosed)?;
 
         let private = |get: &dyn Fn(&Witness) -> Fr| {
-            FpVar::new_witness(cs.clone(), || witness.map(get).ok_or(SynthesisError::AssignmentMissing))
+            FpVar::new_witness(cs.clone(), || {
+                witness.map(get).ok_or(SynthesisError::AssignmentMissing)
+            })
         };
         let one = FpVar::Constant(Fr::from(1u64));
         let zero = FpVar::Constant(Fr::zero());
@@ -190,7 +211,7 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
         for (slot, code) in codes.iter().enumerate() {
             attrs += code * slot_weight(slot);
         }
-        let commitment = poseidon::hash(&[sk.clone()])?;
+        let commitment = poseidon::hash(std::slice::from_ref(&sk))?;
         let leaf = poseidon::hash(&[commitment, attrs])?;
 
         // 3. The leaf is not 0.

@@ -33,7 +33,12 @@ pub fn hash(inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
         state = params
             .mds
             .iter()
-            .map(|row| row.iter().zip(&state).map(|(m, s)| s * *m).sum::<FpVar<Fr>>())
+            .map(|row| {
+                row.iter()
+                    .zip(&state)
+                    .map(|(m, s)| s * *m)
+                    .sum::<FpVar<Fr>>()
+            })
             .collect();
     }
     Ok(state.swap_remove(0))

@@ -24,14 +24,22 @@ fn fixture() -> Fixture {
     let attributes = Attributes([1, 7, 3, 0]);
     for i in 0..10 {
         let secret = IdentitySecret::from_bytes(rng.gen());
-        let attrs = if i == MEMBER { attributes } else { Attributes([2, i as u16, 1, 9]) };
+        let attrs = if i == MEMBER {
+            attributes
+        } else {
+            Attributes([2, i as u16, 1, 9])
+        };
         if i == MEMBER {
             sk = secret.sk();
         }
         leaves.push(id::member_leaf(secret.commitment(), &attrs));
     }
     leaves[8] = Fr::zero(); // a removed member
-    Fixture { tree: MerkleTree::from_leaves(DEPTH, leaves).unwrap(), sk, attributes }
+    Fixture {
+        tree: MerkleTree::from_leaves(DEPTH, leaves).unwrap(),
+        sk,
+        attributes,
+    }
 }
 
 fn honest(f: &Fixture) -> Statement {
@@ -49,7 +57,10 @@ fn honest(f: &Fixture) -> Statement {
 
 fn satisfied(statement: Statement) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_mode(SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false });
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: true,
+        generate_lc_assignments: false,
+    });
     match MembershipCircuit::with_statement(DEPTH, statement).generate_constraints(cs.clone()) {
         Ok(()) => {
             cs.finalize();
@@ -91,7 +102,9 @@ fn tampered_witnesses_are_rejected() {
     let one = Fr::from(1u64);
     assert_rejected("wrong sk", |s| s.witness.sk += one);
     assert_rejected("wrong sibling", |s| s.witness.siblings[2] += one);
-    assert_rejected("wrong top sibling", |s| s.witness.siblings[DEPTH as usize - 1] += one);
+    assert_rejected("wrong top sibling", |s| {
+        s.witness.siblings[DEPTH as usize - 1] += one
+    });
     assert_rejected("wrong attribute code", |s| s.witness.codes[2] += one);
     assert_rejected("wrong leaf inverse", |s| s.witness.leaf_inverse += one);
     assert_rejected("index not matching its bits", |s| s.witness.index += one);
@@ -109,7 +122,9 @@ fn tampered_witnesses_are_rejected() {
         s.witness.mask_bits[0] = Fr::from(3u64);
         s.witness.mask_bits[1] = Fr::zero();
     });
-    assert_rejected("mask bits not matching mask", |s| s.witness.mask_bits[3] = one);
+    assert_rejected("mask bits not matching mask", |s| {
+        s.witness.mask_bits[3] = one
+    });
 }
 
 #[test]
@@ -120,7 +135,9 @@ fn attribute_code_of_2_pow_16_is_rejected_even_when_attrs_is_unchanged() {
     let shift = Fr::from(1u64 << 16);
     s.witness.codes[0] += shift;
     s.witness.codes[1] -= Fr::from(1u64);
-    let packed: Fr = (0..SLOTS).map(|i| s.witness.codes[i] * slot_weight(i)).sum();
+    let packed: Fr = (0..SLOTS)
+        .map(|i| s.witness.codes[i] * slot_weight(i))
+        .sum();
     assert_eq!(packed, f.attributes.packed());
     assert!(!satisfied(s));
 }
@@ -134,7 +151,9 @@ fn tampered_public_inputs_are_rejected() {
     assert_rejected("mask", |s| s.public.mask = Fr::from(1u64));
     assert_rejected("mask of 16", |s| s.public.mask = Fr::from(16u64 + 3));
     assert_rejected("disclosed value", |s| s.public.disclosed += one);
-    assert_rejected("disclosed hidden slot", |s| s.public.disclosed += Fr::from(1u64 << 32));
+    assert_rejected("disclosed hidden slot", |s| {
+        s.public.disclosed += Fr::from(1u64 << 32)
+    });
 }
 
 #[test]
@@ -160,7 +179,15 @@ fn nonmember_cannot_prove() {
     let f = fixture();
     let outsider = IdentitySecret::from_bytes([9u8; 32]).sk();
     let path = f.tree.path(MEMBER).unwrap();
-    let s = Statement::new(outsider, &f.attributes, &path, f.tree.root(), Fr::from(1u64), Fr::zero(), Mask::NONE);
+    let s = Statement::new(
+        outsider,
+        &f.attributes,
+        &path,
+        f.tree.root(),
+        Fr::from(1u64),
+        Fr::zero(),
+        Mask::NONE,
+    );
     assert!(!satisfied(s));
 }
 
@@ -174,7 +201,9 @@ fn wrong_path_length_is_an_error_not_a_panic() {
 fn count_constraints(depth: u32) -> usize {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_mode(SynthesisMode::Setup);
-    MembershipCircuit::shape(depth).generate_constraints(cs.clone()).unwrap();
+    MembershipCircuit::shape(depth)
+        .generate_constraints(cs.clone())
+        .unwrap();
     cs.num_constraints()
 }
 
@@ -182,7 +211,10 @@ fn count_constraints(depth: u32) -> usize {
 fn constraint_count_at_depth_20_is_under_6000() {
     let count = count_constraints(20);
     // SPEC.md §Circuit records this number; update both together.
-    assert_eq!(count, EXPECTED_CONSTRAINTS_DEPTH_20, "constraint count changed: update SPEC.md");
+    assert_eq!(
+        count, EXPECTED_CONSTRAINTS_DEPTH_20,
+        "constraint count changed: update SPEC.md"
+    );
     assert!(count < 6000);
     assert_eq!(cs_instance_count(), NUM_PUBLIC_INPUTS + 1);
 }
@@ -190,7 +222,9 @@ fn constraint_count_at_depth_20_is_under_6000() {
 fn cs_instance_count() -> usize {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_mode(SynthesisMode::Setup);
-    MembershipCircuit::shape(4).generate_constraints(cs.clone()).unwrap();
+    MembershipCircuit::shape(4)
+        .generate_constraints(cs.clone())
+        .unwrap();
     cs.num_instance_variables()
 }
 

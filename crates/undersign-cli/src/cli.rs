@@ -8,7 +8,12 @@ use std::path::PathBuf;
 /// Registrars keep a registry of verified members (commitments and category codes, never
 /// names); signers prove membership with a zero-knowledge proof; anyone audits the count.
 #[derive(Debug, Parser)]
-#[command(name = "undersign", version, propagate_version = true, arg_required_else_help = true)]
+#[command(
+    name = "undersign",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]

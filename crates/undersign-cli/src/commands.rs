@@ -32,14 +32,32 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Setup(args) => setup(args),
         Command::Identity(cmd) => identity(cmd),
         Command::Sign(args) => sign(args),
-        Command::Registrar(RegistrarCommand::Keygen { out, force }) => registrar_keygen(&out, force),
+        Command::Registrar(RegistrarCommand::Keygen { out, force }) => {
+            registrar_keygen(&out, force)
+        }
         Command::Registry(cmd) => registry(cmd),
-        Command::Petition(PetitionCommand::New { registry, title, text_file, disclose, min_checkpoint, out }) => {
-            petition_new(&registry, title, &text_file, &disclose, min_checkpoint, &out)
-        }
-        Command::Bundle(BundleCommand::Build { petition, registry, keys, out, signatures }) => {
-            bundle_build(&petition, &registry, &keys, &out, &signatures)
-        }
+        Command::Petition(PetitionCommand::New {
+            registry,
+            title,
+            text_file,
+            disclose,
+            min_checkpoint,
+            out,
+        }) => petition_new(
+            &registry,
+            title,
+            &text_file,
+            &disclose,
+            min_checkpoint,
+            &out,
+        ),
+        Command::Bundle(BundleCommand::Build {
+            petition,
+            registry,
+            keys,
+            out,
+            signatures,
+        }) => bundle_build(&petition, &registry, &keys, &out, &signatures),
         Command::Verify(args) => verify(args),
         Command::Audit(args) => audit(args),
         Command::Demo(args) => demo::run(args),
@@ -49,7 +67,10 @@ pub fn run(command: Command) -> Result<ExitCode> {
 /// A spinner on stderr (hidden when stderr is not a terminal).
 pub(crate) fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_message(message.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
@@ -68,7 +89,10 @@ pub(crate) fn counter(total: u64, message: &str) -> ProgressBar {
 
 fn refuse_overwrite(path: &Path, force: bool) -> Result<()> {
     if path.exists() && !force {
-        bail!("{} already exists; pass --force to replace it", path.display());
+        bail!(
+            "{} already exists; pass --force to replace it",
+            path.display()
+        );
     }
     Ok(())
 }
@@ -77,7 +101,8 @@ fn setup(args: SetupArgs) -> Result<ExitCode> {
     let seed = match &args.seed {
         Some(text) => {
             let mut seed = [0u8; 32];
-            hex::decode_to_slice(text, &mut seed).map_err(|_| anyhow!("--seed must be 64 hex digits"))?;
+            hex::decode_to_slice(text, &mut seed)
+                .map_err(|_| anyhow!("--seed must be 64 hex digits"))?;
             seed
         }
         None => {
@@ -100,22 +125,37 @@ fn setup(args: SetupArgs) -> Result<ExitCode> {
 }
 
 fn passphrase(file: &Option<std::path::PathBuf>) -> Result<Option<Zeroizing<String>>> {
-    file.as_deref().map(identity_file::read_passphrase).transpose()
+    file.as_deref()
+        .map(identity_file::read_passphrase)
+        .transpose()
 }
 
 fn identity(cmd: IdentityCommand) -> Result<ExitCode> {
     match cmd {
-        IdentityCommand::New { out, passphrase_file, force } => {
+        IdentityCommand::New {
+            out,
+            passphrase_file,
+            force,
+        } => {
             refuse_overwrite(&out, force)?;
             let pass = passphrase(&passphrase_file)?;
             let mut bytes = Zeroizing::new([0u8; 32]);
             OsRng.fill_bytes(&mut bytes[..]);
             let secret = IdentitySecret::from_bytes(*bytes);
             identity_file::write(&out, &secret, pass.as_deref().map(String::as_str))?;
-            println!("identity written to {} (keep it private; it is the only way to sign)", out.display());
-            println!("commitment (give this to your registrar): {}", field::to_hex(&secret.commitment()));
+            println!(
+                "identity written to {} (keep it private; it is the only way to sign)",
+                out.display()
+            );
+            println!(
+                "commitment (give this to your registrar): {}",
+                field::to_hex(&secret.commitment())
+            );
         }
-        IdentityCommand::Show { identity, passphrase_file } => {
+        IdentityCommand::Show {
+            identity,
+            passphrase_file,
+        } => {
             let pass = passphrase(&passphrase_file)?;
             let secret = identity_file::read(&identity, pass.as_deref().map(String::as_str))?;
             println!("{}", field::to_hex(&secret.commitment()));
@@ -129,7 +169,9 @@ fn parse_disclose(schema: &Schema, text: &str) -> Result<Mask> {
     if text.trim() == "none" || text.trim().is_empty() {
         return Ok(Mask::NONE);
     }
-    let slots = schema.parse_slots(text).with_context(|| format!("--disclose {text:?}"))?;
+    let slots = schema
+        .parse_slots(text)
+        .with_context(|| format!("--disclose {text:?}"))?;
     Ok(Mask::from_slots(&slots)?)
 }
 
@@ -138,8 +180,13 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
     let secret = identity_file::read(&args.identity, pass.as_deref().map(String::as_str))?;
     let registry = workflow::load_registry(&args.registry)?;
     let petition = workflow::load_petition(&args.petition)?;
-    let disclose = args.disclose.as_deref().map(|d| parse_disclose(&registry.schema(), d)).transpose()?;
-    let (_, prover) = keys::load_prover(&args.keys).with_context(|| format!("keys {}", args.keys.display()))?;
+    let disclose = args
+        .disclose
+        .as_deref()
+        .map(|d| parse_disclose(registry.schema(), d))
+        .transpose()?;
+    let (_, prover) =
+        keys::load_prover(&args.keys).with_context(|| format!("keys {}", args.keys.display()))?;
     let bar = spinner("proving");
     let request = SignRequest {
         secret: &secret,
@@ -154,25 +201,57 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
     let outcome = workflow::sign(&request, &mut OsRng);
     bar.finish_and_clear();
     let outcome = outcome?;
-    write_atomic(&args.out, outcome.signature.to_json_pretty().as_bytes(), false)
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    let names: Vec<String> = outcome.signature.mask.slots().iter().map(|&s| report::slot_name(&registry.schema(), s)).collect();
+    write_atomic(
+        &args.out,
+        outcome.signature.to_json_pretty().as_bytes(),
+        false,
+    )
+    .with_context(|| format!("writing {}", args.out.display()))?;
+    let names: Vec<String> = outcome
+        .signature
+        .mask
+        .slots()
+        .iter()
+        .map(|&s| report::slot_name(registry.schema(), s))
+        .collect();
     println!("signature written to {}", args.out.display());
     println!("petition:   {}", petition.fields().title);
-    println!("disclosed:  {}", if names.is_empty() { "nothing".into() } else { names.join(", ") });
+    println!(
+        "disclosed:  {}",
+        if names.is_empty() {
+            "nothing".into()
+        } else {
+            names.join(", ")
+        }
+    );
     if !outcome.dropped_slots.is_empty() {
-        let dropped: Vec<String> = outcome.dropped_slots.iter().map(|&s| report::slot_name(&registry.schema(), s)).collect();
-        println!("withheld:   {} (disclosing it would leave fewer than {} members like you)", dropped.join(", "), args.min_anonymity);
+        let dropped: Vec<String> = outcome
+            .dropped_slots
+            .iter()
+            .map(|&s| report::slot_name(registry.schema(), s))
+            .collect();
+        println!(
+            "withheld:   {} (disclosing it would leave fewer than {} members like you)",
+            dropped.join(", "),
+            args.min_anonymity
+        );
     }
-    println!("anonymity:  {} members at checkpoint {} share every disclosed value", outcome.anonymity_set, outcome.checkpoint);
+    println!(
+        "anonymity:  {} members at checkpoint {} share every disclosed value",
+        outcome.anonymity_set, outcome.checkpoint
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn registrar_keygen(out: &Path, force: bool) -> Result<ExitCode> {
     refuse_overwrite(out, force)?;
     let key = RegistrarKey::generate(&mut OsRng);
-    key.to_file(out).with_context(|| format!("writing {}", out.display()))?;
-    println!("registrar key written to {} (keep it private)", out.display());
+    key.to_file(out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "registrar key written to {} (keep it private)",
+        out.display()
+    );
     println!("public key (publish this): {}", key.public_key().to_hex());
     Ok(ExitCode::SUCCESS)
 }
@@ -181,48 +260,89 @@ fn registry(cmd: RegistryCommand) -> Result<ExitCode> {
     match cmd {
         RegistryCommand::Init { schema, depth, out } => {
             refuse_overwrite(&out, false)?;
-            let schema = Schema::load(&schema).with_context(|| format!("schema {}", schema.display()))?;
+            let schema =
+                Schema::load(&schema).with_context(|| format!("schema {}", schema.display()))?;
             let mut id = [0u8; 32];
             OsRng.fill_bytes(&mut id);
             let registry = Registry::new(schema, depth, id)?;
-            registry.save(&out).with_context(|| format!("writing {}", out.display()))?;
-            println!("registry {} created in {} (depth {depth})", hex::encode(id), out.display());
+            registry
+                .save(&out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "registry {} created in {} (depth {depth})",
+                hex::encode(id),
+                out.display()
+            );
         }
-        RegistryCommand::Add { registry: path, commitment, attrs, csv } => {
+        RegistryCommand::Add {
+            registry: path,
+            commitment,
+            attrs,
+            csv,
+        } => {
             let mut registry = workflow::load_registry(&path)?;
             if let Some(csv) = csv {
-                let file = std::fs::File::open(&csv).with_context(|| format!("opening {}", csv.display()))?;
+                let file = std::fs::File::open(&csv)
+                    .with_context(|| format!("opening {}", csv.display()))?;
                 let bar = spinner("importing members");
-                let added = import_csv(&mut registry, std::io::BufReader::new(file)).with_context(|| format!("CSV {}", csv.display()));
+                let added = import_csv(&mut registry, std::io::BufReader::new(file))
+                    .with_context(|| format!("CSV {}", csv.display()));
                 bar.finish_and_clear();
                 let added = added?;
-                registry.save(&path).with_context(|| format!("writing {}", path.display()))?;
-                println!("added {added} members; the registry now has {} positions", registry.members().len());
+                registry
+                    .save(&path)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!(
+                    "added {added} members; the registry now has {} positions",
+                    registry.members().len()
+                );
             } else if let Some(commitment) = commitment {
-                let commitment = field::from_hex(&commitment).map_err(|e| anyhow!("--commitment: {e}"))?;
+                let commitment =
+                    field::from_hex(&commitment).map_err(|e| anyhow!("--commitment: {e}"))?;
                 let attributes = registry.schema().attributes_from_assignments(&attrs)?;
                 let index = registry.add(commitment, attributes)?;
-                registry.save(&path).with_context(|| format!("writing {}", path.display()))?;
+                registry
+                    .save(&path)
+                    .with_context(|| format!("writing {}", path.display()))?;
                 println!("added member at index {index}");
             }
         }
-        RegistryCommand::Remove { registry: path, index } => {
+        RegistryCommand::Remove {
+            registry: path,
+            index,
+        } => {
             let mut registry = workflow::load_registry(&path)?;
             registry.remove(index)?;
-            registry.save(&path).with_context(|| format!("writing {}", path.display()))?;
+            registry
+                .save(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
             println!("removed member {index}; sign a new checkpoint so petitions can exclude them");
         }
-        RegistryCommand::Checkpoint { registry: path, key } => {
+        RegistryCommand::Checkpoint {
+            registry: path,
+            key,
+        } => {
             let mut registry = workflow::load_registry(&path)?;
-            let key = RegistrarKey::from_file(&key).with_context(|| format!("registrar key {}", key.display()))?;
+            let key = RegistrarKey::from_file(&key)
+                .with_context(|| format!("registrar key {}", key.display()))?;
             let bar = spinner("building the tree");
             let checkpoint = registry.checkpoint(&key, workflow::now());
             bar.finish_and_clear();
             let checkpoint = checkpoint?.clone();
-            registry.save(&path).with_context(|| format!("writing {}", path.display()))?;
-            println!("checkpoint {} signed: {} positions, root {}", checkpoint.sequence, checkpoint.size, field::to_hex(&checkpoint.root));
+            registry
+                .save(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!(
+                "checkpoint {} signed: {} positions, root {}",
+                checkpoint.sequence,
+                checkpoint.size,
+                field::to_hex(&checkpoint.root)
+            );
         }
-        RegistryCommand::Stats { registry: path, json } => {
+        RegistryCommand::Stats {
+            registry: path,
+            json,
+        } => {
             let registry = workflow::load_registry(&path)?;
             let stats = Stats::of(&registry);
             if json {
@@ -245,14 +365,18 @@ fn petition_new(
 ) -> Result<ExitCode> {
     refuse_overwrite(out, false)?;
     let registry = workflow::load_registry(registry_path)?;
-    let latest = registry
-        .latest_checkpoint()
-        .ok_or_else(|| anyhow!("the registry has no checkpoint yet; the registrar must sign one first"))?;
-    let text = std::fs::read_to_string(text_file).with_context(|| format!("reading {}", text_file.display()))?;
-    let mask = parse_disclose(&registry.schema(), disclose)?;
+    let latest = registry.latest_checkpoint().ok_or_else(|| {
+        anyhow!("the registry has no checkpoint yet; the registrar must sign one first")
+    })?;
+    let text = std::fs::read_to_string(text_file)
+        .with_context(|| format!("reading {}", text_file.display()))?;
+    let mask = parse_disclose(registry.schema(), disclose)?;
     let min_checkpoint = min_checkpoint.unwrap_or(latest.sequence);
     if min_checkpoint > latest.sequence {
-        bail!("--min-checkpoint {min_checkpoint} is newer than the registry's newest checkpoint {}", latest.sequence);
+        bail!(
+            "--min-checkpoint {min_checkpoint} is newer than the registry's newest checkpoint {}",
+            latest.sequence
+        );
     }
     let mut nonce = [0u8; 32];
     OsRng.fill_bytes(&mut nonce);
@@ -267,25 +391,42 @@ fn petition_new(
         min_checkpoint,
         nonce: hex::encode(nonce),
     })?;
-    write_atomic(out, petition.bytes(), false).with_context(|| format!("writing {}", out.display()))?;
-    println!("petition {} written to {}", petition.id_hex(), out.display());
+    write_atomic(out, petition.bytes(), false)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "petition {} written to {}",
+        petition.id_hex(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-fn bundle_build(petition: &Path, registry: &Path, keys_dir: &Path, out: &Path, signatures: &[std::path::PathBuf]) -> Result<ExitCode> {
+fn bundle_build(
+    petition: &Path,
+    registry: &Path,
+    keys_dir: &Path,
+    out: &Path,
+    signatures: &[std::path::PathBuf],
+) -> Result<ExitCode> {
     let petition = workflow::load_petition(petition)?;
     let registry = workflow::load_registry(registry)?;
-    let (_, verifier) = keys::load_verifier(keys_dir).with_context(|| format!("keys {}", keys_dir.display()))?;
+    let (_, verifier) =
+        keys::load_verifier(keys_dir).with_context(|| format!("keys {}", keys_dir.display()))?;
     let mut inputs = Vec::with_capacity(signatures.len());
     for path in signatures {
-        let bytes = std::fs::read(path).with_context(|| format!("reading signature {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("reading signature {}", path.display()))?;
         inputs.push((path.display().to_string(), bytes));
     }
     let bar = spinner(&format!("checking {} signatures", inputs.len()));
     let outcome = workflow::build_bundle(&petition, &registry, verifier, inputs, out);
     bar.finish_and_clear();
     let outcome = outcome?;
-    println!("bundle written to {}: {} signatures", out.display(), outcome.accepted.len());
+    println!(
+        "bundle written to {}: {} signatures",
+        out.display(),
+        outcome.accepted.len()
+    );
     if !outcome.dropped.is_empty() {
         println!("dropped {}:", outcome.dropped.len());
         for d in &outcome.dropped {
@@ -298,14 +439,22 @@ fn bundle_build(petition: &Path, registry: &Path, keys_dir: &Path, out: &Path, s
 fn verify(args: VerifyArgs) -> Result<ExitCode> {
     let petition = workflow::load_petition(&args.petition)?;
     let registry = workflow::load_registry(&args.registry)?;
-    let (_, verifier) = keys::load_verifier(&args.keys).with_context(|| format!("keys {}", args.keys.display()))?;
-    let bytes = std::fs::read(&args.signature).with_context(|| format!("reading {}", args.signature.display()))?;
+    let (_, verifier) =
+        keys::load_verifier(&args.keys).with_context(|| format!("keys {}", args.keys.display()))?;
+    let bytes = std::fs::read(&args.signature)
+        .with_context(|| format!("reading {}", args.signature.display()))?;
     let checker = workflow::checker(&petition, &registry, verifier)?;
     match checker.check_bytes(&bytes) {
         Ok((signature, sequence)) => {
-            println!("valid: signs {:?} with a root from checkpoint {sequence}", petition.fields().title);
+            println!(
+                "valid: signs {:?} with a root from checkpoint {sequence}",
+                petition.fields().title
+            );
             println!("nullifier: {}", field::to_hex(&signature.nullifier));
             Ok(ExitCode::SUCCESS)
+        }
+        Err(undersign_tally::check::Rejection::Malformed(e)) => {
+            bail!("{}: {e}", args.signature.display())
         }
         Err(rejection) => {
             println!("INVALID: {rejection}");
@@ -315,9 +464,17 @@ fn verify(args: VerifyArgs) -> Result<ExitCode> {
 }
 
 fn audit(args: AuditArgs) -> Result<ExitCode> {
-    let registrar_key = RegistrarPublicKey::from_hex(&args.registrar_key).map_err(|e| anyhow!("--registrar-key: {e}"))?;
-    let options = AuditOptions { registrar_key, pinned_vk_hash: args.vk_hash.clone() };
-    let registry = args.registry.as_deref().map(workflow::load_registry).transpose()?;
+    let registrar_key = RegistrarPublicKey::from_hex(&args.registrar_key)
+        .map_err(|e| anyhow!("--registrar-key: {e}"))?;
+    let options = AuditOptions {
+        registrar_key,
+        pinned_vk_hash: args.vk_hash.clone(),
+    };
+    let registry = args
+        .registry
+        .as_deref()
+        .map(workflow::load_registry)
+        .transpose()?;
     let bar = counter(0, "auditing");
     let report = workflow::audit_file(&args.bundle, &options, &mut |n| {
         bar.set_length(n);
@@ -325,11 +482,17 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
     });
     bar.finish_and_clear();
     let report = report?;
-    let anonymity = registry.as_ref().map(|r| report::anonymity_sets(&report, r));
+    let anonymity = registry
+        .as_ref()
+        .map(|r| report::anonymity_sets(&report, r));
     if args.json {
         println!("{}", report::to_json(&report, anonymity.as_deref())?);
     } else {
         print!("{}", report::render(&report, anonymity.as_deref()));
     }
-    Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) })
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_REJECTED)
+    })
 }

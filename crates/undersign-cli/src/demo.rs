@@ -24,16 +24,43 @@ use undersign_tally::bundle::AuditOptions;
 use undersign_tally::petition::{PetitionFields, PetitionFile};
 
 const MINISTRIES: [&str; 12] = [
-    "health", "education", "justice", "interior", "foreign-affairs", "finance", "economy", "labour",
-    "culture", "agriculture", "transport", "emergencies",
+    "health",
+    "education",
+    "justice",
+    "interior",
+    "foreign-affairs",
+    "finance",
+    "economy",
+    "labour",
+    "culture",
+    "agriculture",
+    "transport",
+    "emergencies",
 ];
-const RANKS: [&str; 4] = ["specialist", "senior-specialist", "head-of-unit", "director"];
-const REGIONS: [&str; 7] = ["minsk-city", "brest", "vitebsk", "gomel", "grodno", "minsk-region", "mogilev"];
+const RANKS: [&str; 4] = [
+    "specialist",
+    "senior-specialist",
+    "head-of-unit",
+    "director",
+];
+const REGIONS: [&str; 7] = [
+    "minsk-city",
+    "brest",
+    "vitebsk",
+    "gomel",
+    "grodno",
+    "minsk-region",
+    "mogilev",
+];
 
 fn schema() -> Result<Schema> {
     let slot = |name: &str, labels: &[&str]| SlotSchema {
         name: name.to_owned(),
-        labels: labels.iter().enumerate().map(|(i, l)| (l.to_string(), i as u16 + 1)).collect(),
+        labels: labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.to_string(), i as u16 + 1))
+            .collect(),
     };
     Ok(Schema::new(vec![
         slot("status", &["current", "former"]),
@@ -59,21 +86,38 @@ fn weighted(rng: &mut impl Rng, weights: &[u32]) -> usize {
 /// Runs the demo.
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
     if args.signers > args.members {
-        bail!("--signers ({}) cannot exceed --members ({})", args.signers, args.members);
+        bail!(
+            "--signers ({}) cannot exceed --members ({})",
+            args.signers,
+            args.members
+        );
     }
     if args.members as u64 > 1u64 << args.depth.min(63) {
-        bail!("--members {} do not fit a depth-{} tree", args.members, args.depth);
+        bail!(
+            "--members {} do not fit a depth-{} tree",
+            args.members,
+            args.depth
+        );
     }
     let dir = match &args.dir {
         Some(d) => {
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
             d.clone()
         }
-        None => tempfile::Builder::new().prefix("undersign-demo-").tempdir()?.keep(),
+        None => tempfile::Builder::new()
+            .prefix("undersign-demo-")
+            .tempdir()?
+            .keep(),
     };
     let sig_dir = dir.join("signatures");
     std::fs::create_dir_all(&sig_dir)?;
-    println!("Undersign demo: {} members, {} signers, depth {}; files in {}\n", args.members, args.signers, args.depth, dir.display());
+    println!(
+        "Undersign demo: {} members, {} signers, depth {}; files in {}\n",
+        args.members,
+        args.signers,
+        args.depth,
+        dir.display()
+    );
     let mut rng = ChaCha20Rng::from_rng(OsRng)?;
 
     // 1. Keys (development setup).
@@ -85,7 +129,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let keys_dir = dir.join("keys");
     let manifest = keyset.write(&keys_dir)?;
     bar.finish_and_clear();
-    println!("   {} constraints; verifying key {}", manifest.constraints, manifest.verifying_key.blake3);
+    println!(
+        "   {} constraints; verifying key {}",
+        manifest.constraints, manifest.verifying_key.blake3
+    );
 
     // 2. The registrar verifies members once and registers commitments with categories.
     let registrar = RegistrarKey::generate(&mut OsRng);
@@ -103,7 +150,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         let ministry = weighted(&mut rng, &[20, 25, 12, 18, 5, 8, 7, 6, 4, 9, 6, 10]) as u16 + 1;
         let rank = weighted(&mut rng, &[50, 30, 15, 5]) as u16 + 1;
         let region = weighted(&mut rng, &[30, 12, 11, 13, 10, 14, 10]) as u16 + 1;
-        registry.add(secret.commitment(), Attributes([status, ministry, rank, region]))?;
+        registry.add(
+            secret.commitment(),
+            Attributes([status, ministry, rank, region]),
+        )?;
         secrets.push(secret);
         bar.inc(1);
     }
@@ -111,9 +161,19 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let checkpoint = registry.checkpoint(&registrar, workflow::now())?.clone();
     let registry_path = dir.join("registry.json");
     registry.save(&registry_path)?;
-    println!("2. Registrar registered {} members (commitments and category codes only, no names)", args.members);
-    println!("   and signed checkpoint {} (root {}).", checkpoint.sequence, undersign_core::field::to_hex(&checkpoint.root));
-    println!("   Registrar public key: {}", registrar.public_key().to_hex());
+    println!(
+        "2. Registrar registered {} members (commitments and category codes only, no names)",
+        args.members
+    );
+    println!(
+        "   and signed checkpoint {} (root {}).",
+        checkpoint.sequence,
+        undersign_core::field::to_hex(&checkpoint.root)
+    );
+    println!(
+        "   Registrar public key: {}",
+        registrar.public_key().to_hex()
+    );
 
     // 3. The organizer opens a petition that lets signers disclose status and ministry.
     let mut nonce = [0u8; 32];
@@ -122,7 +182,8 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         version: 1,
         kind: undersign_tally::petition::KIND.into(),
         title: "Open letter: stop the violence".into(),
-        text: "We, civil servants, demand an immediate end to violence against peaceful citizens.".into(),
+        text: "We, civil servants, demand an immediate end to violence against peaceful citizens."
+            .into(),
         registry: hex::encode(registry.id()),
         registrar_key: registrar.public_key().to_hex(),
         disclose: vec![0, 1],
@@ -130,14 +191,21 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         nonce: hex::encode(nonce),
     })?;
     write_atomic(&dir.join("petition.json"), petition.bytes(), false)?;
-    println!("3. Organizer opened petition {} (signers may disclose status and ministry).", petition.id_hex());
+    println!(
+        "3. Organizer opened petition {} (signers may disclose status and ministry).",
+        petition.id_hex()
+    );
 
     // 4. Signers prove membership locally; some try to sign twice.
     let (_, prover) = keys::load_prover(&keys_dir)?;
     let mut order: Vec<usize> = (0..args.members).collect();
     order.shuffle(&mut rng);
     let signers = &order[..args.signers];
-    let twice: Vec<usize> = signers.iter().copied().take(args.signers.div_ceil(20)).collect();
+    let twice: Vec<usize> = signers
+        .iter()
+        .copied()
+        .take(args.signers.div_ceil(20))
+        .collect();
     let jobs: Vec<(usize, Option<String>)> = signers
         .iter()
         .map(|&m| (m, None))
@@ -185,7 +253,13 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
 
     // 5. The organizer collects signatures into a bundle.
     let bundle_path = dir.join("bundle.jsonl");
-    let outcome = workflow::build_bundle(&petition, &registry, prover.verifier().clone(), files, &bundle_path)?;
+    let outcome = workflow::build_bundle(
+        &petition,
+        &registry,
+        prover.verifier().clone(),
+        files,
+        &bundle_path,
+    )?;
     println!(
         "5. Organizer built the bundle: {} signatures kept, {} dropped (duplicates).",
         outcome.accepted.len(),
@@ -193,15 +267,26 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     );
 
     // 6. Anyone audits the bundle with only the registrar's public key.
-    let options = AuditOptions { registrar_key: registrar.public_key(), pinned_vk_hash: Some(manifest.verifying_key.blake3.clone()) };
+    let options = AuditOptions {
+        registrar_key: registrar.public_key(),
+        pinned_vk_hash: Some(manifest.verifying_key.blake3.clone()),
+    };
     let audit = workflow::audit_file(&bundle_path, &options, &mut |_| {})?;
     let anonymity = report::anonymity_sets(&audit, &registry);
-    println!("6. An auditor checks the bundle (undersign audit {} --registrar-key {} --registry {}):\n",
-        bundle_path.display(), registrar.public_key().to_hex(), registry_path.display());
+    println!(
+        "6. An auditor checks the bundle (undersign audit {} --registrar-key {} --registry {}):\n",
+        bundle_path.display(),
+        registrar.public_key().to_hex(),
+        registry_path.display()
+    );
     print!("{}", report::render(&audit, Some(&anonymity)));
     let expected = args.signers as u64;
     if audit.count != expected {
-        bail!("demo tally {} differs from the {} distinct signers", audit.count, expected);
+        bail!(
+            "demo tally {} differs from the {} distinct signers",
+            audit.count,
+            expected
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

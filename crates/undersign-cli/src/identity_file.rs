@@ -23,13 +23,18 @@ struct IdentityFields {
 
 /// Writes `secret` to `path` (0600, atomic), encrypted if `passphrase` is given.
 pub fn write(path: &Path, secret: &IdentitySecret, passphrase: Option<&str>) -> Result<()> {
-    let fields = IdentityFields { version: 1, kind: KIND.into(), secret: hex::encode(secret.as_bytes()) };
+    let fields = IdentityFields {
+        version: 1,
+        kind: KIND.into(),
+        secret: hex::encode(secret.as_bytes()),
+    };
     let json = Zeroizing::new(serde_json::to_vec_pretty(&fields)?);
     drop(Zeroizing::new(fields.secret));
     let bytes = match passphrase {
         None => json.to_vec(),
         Some(p) => {
-            let recipient = age::scrypt::Recipient::new(age::secrecy::SecretString::from(p.to_owned()));
+            let recipient =
+                age::scrypt::Recipient::new(age::secrecy::SecretString::from(p.to_owned()));
             age::encrypt(&recipient, &json).context("encrypting the identity")?
         }
     };
@@ -38,16 +43,22 @@ pub fn write(path: &Path, secret: &IdentitySecret, passphrase: Option<&str>) -> 
 
 /// Reads an identity file, decrypting it with `passphrase` if it is encrypted.
 pub fn read(path: &Path, passphrase: Option<&str>) -> Result<IdentitySecret> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading identity file {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading identity file {}", path.display()))?;
     let json = if bytes.starts_with(AGE_MAGIC) {
         let Some(p) = passphrase else {
-            bail!("{} is encrypted: give its passphrase with --passphrase-file", path.display());
+            bail!(
+                "{} is encrypted: give its passphrase with --passphrase-file",
+                path.display()
+            );
         };
         let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(p.to_owned()));
-        Zeroizing::new(
-            age::decrypt(&identity, &bytes)
-                .map_err(|e| anyhow::anyhow!("{}: cannot decrypt ({e}); is the passphrase right?", path.display()))?,
-        )
+        Zeroizing::new(age::decrypt(&identity, &bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: cannot decrypt ({e}); is the passphrase right?",
+                path.display()
+            )
+        })?)
     } else {
         Zeroizing::new(bytes)
     };
@@ -55,10 +66,17 @@ pub fn read(path: &Path, passphrase: Option<&str>) -> Result<IdentitySecret> {
         .with_context(|| format!("{} is not an undersign identity file", path.display()))?;
     let secret_hex = Zeroizing::new(fields.secret);
     if fields.version != 1 || fields.kind != KIND {
-        bail!("{}: not an undersign identity file (version {}, kind {:?})", path.display(), fields.version, fields.kind);
+        bail!(
+            "{}: not an undersign identity file (version {}, kind {:?})",
+            path.display(),
+            fields.version,
+            fields.kind
+        );
     }
     let mut secret = Zeroizing::new([0u8; 32]);
-    if secret_hex.len() != 64 || hex::decode_to_slice(secret_hex.as_bytes(), &mut secret[..]).is_err() {
+    if secret_hex.len() != 64
+        || hex::decode_to_slice(secret_hex.as_bytes(), &mut secret[..]).is_err()
+    {
         bail!("{}: field `secret` must be 64 hex digits", path.display());
     }
     Ok(IdentitySecret::from_bytes(*secret))
@@ -67,7 +85,8 @@ pub fn read(path: &Path, passphrase: Option<&str>) -> Result<IdentitySecret> {
 /// Reads a passphrase from a file: its first line, which must not be empty.
 pub fn read_passphrase(path: &Path) -> Result<Zeroizing<String>> {
     let text = Zeroizing::new(
-        std::fs::read_to_string(path).with_context(|| format!("reading passphrase file {}", path.display()))?,
+        std::fs::read_to_string(path)
+            .with_context(|| format!("reading passphrase file {}", path.display()))?,
     );
     let line = text.lines().next().unwrap_or("");
     if line.is_empty() {

@@ -11,7 +11,11 @@ use undersign_tally::bundle::AuditReport;
 
 /// The name of `slot` in `schema`, or `slotN`.
 pub fn slot_name(schema: &Schema, slot: usize) -> String {
-    schema.slots().get(slot).map(|s| s.name.clone()).unwrap_or_else(|| format!("slot{slot}"))
+    schema
+        .slots()
+        .get(slot)
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| format!("slot{slot}"))
 }
 
 /// Anonymity set of one disclosed group.
@@ -44,8 +48,12 @@ pub fn anonymity_sets(report: &AuditReport, registry: &Registry) -> Vec<GroupAno
                     .into_iter()
                     .map(|s| {
                         let code = group.codes[s];
-                        let label = registry.schema().label(s, code).map(str::to_owned).unwrap_or_else(|| format!("code {code}"));
-                        (slot_name(&registry.schema(), s), label)
+                        let label = registry
+                            .schema()
+                            .label(s, code)
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| format!("code {code}"));
+                        (slot_name(registry.schema(), s), label)
                     })
                     .collect(),
                 signatures: group.count,
@@ -65,7 +73,11 @@ pub fn to_json(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Re
         #[serde(skip_serializing_if = "Option::is_none")]
         anonymity_sets: Option<&'a [GroupAnonymity]>,
     }
-    Ok(serde_json::to_string_pretty(&Out { valid: report.is_clean(), report, anonymity_sets: anonymity })?)
+    Ok(serde_json::to_string_pretty(&Out {
+        valid: report.is_clean(),
+        report,
+        anonymity_sets: anonymity,
+    })?)
 }
 
 /// The report as plain-text tables.
@@ -85,19 +97,38 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
         let _ = writeln!(out, "\n  by {}:", slot.name);
         let width = slot.rows.iter().map(|r| r.label.len()).max().unwrap_or(0);
         for row in &slot.rows {
-            let pct = if report.count > 0 { 100.0 * row.count as f64 / report.count as f64 } else { 0.0 };
-            let _ = writeln!(out, "    {:<width$}  {:>8}  {:>5.1}%", row.label, row.count, pct);
+            let pct = if report.count > 0 {
+                100.0 * row.count as f64 / report.count as f64
+            } else {
+                0.0
+            };
+            let _ = writeln!(
+                out,
+                "    {:<width$}  {:>8}  {:>5.1}%",
+                row.label, row.count, pct
+            );
         }
     }
     if let Some(groups) = anonymity {
-        let _ = writeln!(out, "\n  anonymity sets (registry members sharing each disclosed group):");
+        let _ = writeln!(
+            out,
+            "\n  anonymity sets (registry members sharing each disclosed group):"
+        );
         for g in groups {
             let name = if g.disclosed.is_empty() {
                 "nothing disclosed".to_owned()
             } else {
-                g.disclosed.iter().map(|(s, l)| format!("{s}={l}")).collect::<Vec<_>>().join(", ")
+                g.disclosed
+                    .iter()
+                    .map(|(s, l)| format!("{s}={l}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
-            let _ = writeln!(out, "    {name}: {} signatures, anonymity set {}", g.signatures, g.anonymity_set);
+            let _ = writeln!(
+                out,
+                "    {name}: {} signatures, anonymity set {}",
+                g.signatures, g.anonymity_set
+            );
         }
     }
     if !report.rejected.is_empty() {
@@ -112,6 +143,14 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
             let _ = writeln!(out, "  {p}");
         }
     }
-    let _ = writeln!(out, "\n{}", if report.is_clean() { "RESULT: bundle fully valid" } else { "RESULT: some entries were rejected" });
+    let _ = writeln!(
+        out,
+        "\n{}",
+        if report.is_clean() {
+            "RESULT: bundle fully valid"
+        } else {
+            "RESULT: some entries were rejected"
+        }
+    );
     out
 }

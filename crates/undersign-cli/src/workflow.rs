@@ -6,8 +6,8 @@ use rand::{CryptoRng, RngCore};
 use std::io::BufReader;
 use std::path::Path;
 use undersign_circuit::Statement;
-use undersign_core::attributes::{Attributes, Mask};
 use undersign_core::atomic::write_atomic_with;
+use undersign_core::attributes::{Attributes, Mask};
 use undersign_core::identity::IdentitySecret;
 use undersign_core::merkle::MerkleTree;
 use undersign_core::scope::message;
@@ -23,7 +23,8 @@ use undersign_tally::signature::Signature;
 
 /// Reads and validates a petition file.
 pub fn load_petition(path: &Path) -> Result<PetitionFile> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading petition {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading petition {}", path.display()))?;
     PetitionFile::parse(bytes).with_context(|| format!("petition {}", path.display()))
 }
 
@@ -42,7 +43,10 @@ pub fn now() -> u64 {
 
 /// Checks that `registry` is the petition's and its checkpoints are signed by the petition's
 /// registrar; returns the newest checkpoint.
-pub fn checked_latest_checkpoint<'r>(registry: &'r Registry, petition: &PetitionFile) -> Result<&'r Checkpoint> {
+pub fn checked_latest_checkpoint<'r>(
+    registry: &'r Registry,
+    petition: &PetitionFile,
+) -> Result<&'r Checkpoint> {
     ensure!(
         *registry.id() == petition.registry(),
         "the petition is for registry {}, but this registry is {}",
@@ -52,8 +56,14 @@ pub fn checked_latest_checkpoint<'r>(registry: &'r Registry, petition: &Petition
     let latest = registry
         .latest_checkpoint()
         .ok_or_else(|| anyhow!("the registry has no signed checkpoint yet (the registrar runs `undersign registry checkpoint`)"))?;
-    verify_chain(&registry.checkpoints(), petition.registrar_key(), &registry.id())
-        .map_err(|e| anyhow!("the registry's checkpoints are not valid for the petition's registrar: {e}"))?;
+    verify_chain(
+        registry.checkpoints(),
+        petition.registrar_key(),
+        registry.id(),
+    )
+    .map_err(|e| {
+        anyhow!("the registry's checkpoints are not valid for the petition's registrar: {e}")
+    })?;
     Ok(latest)
 }
 
@@ -91,7 +101,13 @@ pub struct SignOutcome {
 
 /// Proves membership for `request` entirely locally and returns the signature.
 pub fn sign<R: RngCore + CryptoRng>(request: &SignRequest<'_>, rng: &mut R) -> Result<SignOutcome> {
-    let SignRequest { secret, registry, petition, prover, .. } = request;
+    let SignRequest {
+        secret,
+        registry,
+        petition,
+        prover,
+        ..
+    } = request;
     let checkpoint = checked_latest_checkpoint(registry, petition)?;
     ensure!(
         checkpoint.sequence >= petition.min_checkpoint(),
@@ -106,9 +122,9 @@ pub fn sign<R: RngCore + CryptoRng>(request: &SignRequest<'_>, rng: &mut R) -> R
         registry.depth()
     );
     let commitment = secret.commitment();
-    let index = registry
-        .find(&commitment)
-        .ok_or_else(|| anyhow!("your commitment is not in this registry (never added, or removed)"))?;
+    let index = registry.find(&commitment).ok_or_else(|| {
+        anyhow!("your commitment is not in this registry (never added, or removed)")
+    })?;
     ensure!(
         index < checkpoint.size,
         "you were added after the newest checkpoint ({} members); wait for the registrar's next checkpoint",
@@ -119,7 +135,10 @@ pub fn sign<R: RngCore + CryptoRng>(request: &SignRequest<'_>, rng: &mut R) -> R
         .map(|m| m.attributes)
         .ok_or_else(|| anyhow!("your registry entry was removed"))?;
     let leaves = registry.leaves();
-    let tree = MerkleTree::from_leaves(registry.depth(), leaves[..checkpoint.size as usize].to_vec())?;
+    let tree = MerkleTree::from_leaves(
+        registry.depth(),
+        leaves[..checkpoint.size as usize].to_vec(),
+    )?;
     ensure!(
         tree.root() == checkpoint.root,
         "the registry changed since its newest checkpoint (a member was removed); ask the registrar for a new checkpoint"
@@ -136,8 +155,18 @@ pub fn sign<R: RngCore + CryptoRng>(request: &SignRequest<'_>, rng: &mut R) -> R
             (mask, Vec::new())
         }
         None => {
-            let (mask, _) = choose_mask(registry, checkpoint.size, &attributes, allowed, request.min_anonymity);
-            let dropped = allowed.slots().into_iter().filter(|s| !mask.includes(*s)).collect();
+            let (mask, _) = choose_mask(
+                registry,
+                checkpoint.size,
+                &attributes,
+                allowed,
+                request.min_anonymity,
+            );
+            let dropped = allowed
+                .slots()
+                .into_iter()
+                .filter(|s| !mask.includes(*s))
+                .collect();
             (mask, dropped)
         }
     };
@@ -170,13 +199,26 @@ pub fn sign<R: RngCore + CryptoRng>(request: &SignRequest<'_>, rng: &mut R) -> R
         comment: request.comment.clone(),
         proof: ProofBytes::encode(&proof)?,
     };
-    Ok(SignOutcome { signature, anonymity_set: set, checkpoint: checkpoint.sequence, dropped_slots })
+    Ok(SignOutcome {
+        signature,
+        anonymity_set: set,
+        checkpoint: checkpoint.sequence,
+        dropped_slots,
+    })
 }
 
 /// A checker for signatures on `petition` against `registry`'s signed checkpoints.
-pub fn checker(petition: &PetitionFile, registry: &Registry, verifier: Verifier) -> Result<Checker> {
+pub fn checker(
+    petition: &PetitionFile,
+    registry: &Registry,
+    verifier: Verifier,
+) -> Result<Checker> {
     checked_latest_checkpoint(registry, petition)?;
-    Ok(Checker::new(petition.clone(), &registry.checkpoints(), verifier))
+    Ok(Checker::new(
+        petition.clone(),
+        registry.checkpoints(),
+        verifier,
+    ))
 }
 
 /// Builds a bundle from loose signatures and writes it atomically to `out`.
@@ -194,16 +236,28 @@ pub fn build_bundle(
         .unwrap_or_else(|| registry.checkpoints().len().saturating_sub(1) as u64);
     let chain = &registry.checkpoints()[..=(newest as usize).min(registry.checkpoints().len() - 1)];
     write_atomic_with(out, false, |w| {
-        bundle::write_bundle(w, petition, &registry.schema(), chain, checker.verifier(), &outcome.accepted)
-            .map_err(std::io::Error::other)
+        bundle::write_bundle(
+            w,
+            petition,
+            registry.schema(),
+            chain,
+            checker.verifier(),
+            &outcome.accepted,
+        )
+        .map_err(std::io::Error::other)
     })
     .with_context(|| format!("writing bundle {}", out.display()))?;
     Ok(outcome)
 }
 
 /// Audits the bundle at `path`, calling `progress` with the lines checked so far.
-pub fn audit_file(path: &Path, options: &AuditOptions, progress: &mut dyn FnMut(u64)) -> Result<AuditReport> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening bundle {}", path.display()))?;
+pub fn audit_file(
+    path: &Path,
+    options: &AuditOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<AuditReport> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("opening bundle {}", path.display()))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     bundle::audit_with_progress(&mut reader, options, progress)
         .with_context(|| format!("bundle {}", path.display()))

@@ -54,7 +54,9 @@ impl Attributes {
 
     /// Unpacks a field element, rejecting values ≥ 2^64.
     pub fn from_packed(value: Fr) -> Result<Self, AttributeError> {
-        field_to_u64(value).map(Self::from_packed_u64).ok_or(AttributeError::NotPacked)
+        field_to_u64(value)
+            .map(Self::from_packed_u64)
+            .ok_or(AttributeError::NotPacked)
     }
 
     /// The codes of the slots selected by `mask`, zero elsewhere.
@@ -163,10 +165,19 @@ mod tests {
         let a = Attributes([1, 2, 3, 4]);
         assert_eq!(a.packed_u64(), 1 + (2 << 16) + (3 << 32) + (4 << 48));
         assert_eq!(Attributes::from_packed(a.packed()).unwrap(), a);
-        assert_eq!(Attributes::from_packed(Fr::from(u64::MAX)).unwrap().0, [u16::MAX; 4]);
+        assert_eq!(
+            Attributes::from_packed(Fr::from(u64::MAX)).unwrap().0,
+            [u16::MAX; 4]
+        );
         let too_big = Fr::from(u64::MAX) + Fr::from(1u64);
-        assert_eq!(Attributes::from_packed(too_big), Err(AttributeError::NotPacked));
-        assert_eq!(Attributes::from_packed(-Fr::from(1u64)), Err(AttributeError::NotPacked));
+        assert_eq!(
+            Attributes::from_packed(too_big),
+            Err(AttributeError::NotPacked)
+        );
+        assert_eq!(
+            Attributes::from_packed(-Fr::from(1u64)),
+            Err(AttributeError::NotPacked)
+        );
     }
 
     #[test]
@@ -176,7 +187,10 @@ mod tests {
         assert_eq!(mask.bits(), 0b0101);
         assert_eq!(a.disclose(mask), Attributes([1, 0, 3, 0]));
         assert_eq!(disclosed_value(&a, mask), Fr::from(1 + (3u64 << 32)));
-        assert_eq!(decode_disclosed(disclosed_value(&a, mask), mask).unwrap(), Attributes([1, 0, 3, 0]));
+        assert_eq!(
+            decode_disclosed(disclosed_value(&a, mask), mask).unwrap(),
+            Attributes([1, 0, 3, 0])
+        );
         assert_eq!(
             decode_disclosed(a.packed(), mask),
             Err(AttributeError::HiddenSlotSet(1))

@@ -56,13 +56,16 @@ pub struct MerklePath {
 impl MerklePath {
     /// The root this path gives for `leaf`.
     pub fn compute_root(&self, leaf: Fr) -> Fr {
-        self.siblings.iter().enumerate().fold(leaf, |node, (h, sibling)| {
-            if (self.index >> h) & 1 == 1 {
-                poseidon::hash2(*sibling, node)
-            } else {
-                poseidon::hash2(node, *sibling)
-            }
-        })
+        self.siblings
+            .iter()
+            .enumerate()
+            .fold(leaf, |node, (h, sibling)| {
+                if (self.index >> h) & 1 == 1 {
+                    poseidon::hash2(*sibling, node)
+                } else {
+                    poseidon::hash2(node, *sibling)
+                }
+            })
     }
 }
 
@@ -107,7 +110,11 @@ impl MerkleTree {
             let next = hash_level(&levels[h], zeros[h]);
             levels.push(next);
         }
-        Ok(Self { depth, levels, zeros })
+        Ok(Self {
+            depth,
+            levels,
+            zeros,
+        })
     }
 
     /// The tree depth `D`.
@@ -139,7 +146,10 @@ impl MerkleTree {
     pub fn push(&mut self, leaf: Fr) -> Result<u64, TreeError> {
         let index = self.len();
         if index >= 1u64 << self.depth {
-            return Err(TreeError::Full { depth: self.depth, capacity: 1u64 << self.depth });
+            return Err(TreeError::Full {
+                depth: self.depth,
+                capacity: 1u64 << self.depth,
+            });
         }
         self.levels[0].push(leaf);
         self.rehash_path(index);
@@ -162,8 +172,9 @@ impl MerkleTree {
     /// The Merkle path of the leaf at `index`.
     pub fn path(&self, index: u64) -> Result<MerklePath, TreeError> {
         self.check_index(index)?;
-        let siblings =
-            (0..self.depth as usize).map(|h| self.node(h, ((index >> h) ^ 1) as usize)).collect();
+        let siblings = (0..self.depth as usize)
+            .map(|h| self.node(h, ((index >> h) ^ 1) as usize))
+            .collect();
         Ok(MerklePath { index, siblings })
     }
 
@@ -171,7 +182,10 @@ impl MerkleTree {
     /// when the registry had `size` members. Costs at most `D` hashes.
     pub fn root_at(&self, size: u64) -> Result<Fr, TreeError> {
         if size > self.len() {
-            return Err(TreeError::IndexOutOfRange { index: size, len: self.len() });
+            return Err(TreeError::IndexOutOfRange {
+                index: size,
+                len: self.len(),
+            });
         }
         Ok(self.prefix_node(self.depth as usize, 0, size))
     }
@@ -192,14 +206,20 @@ impl MerkleTree {
     }
 
     fn node(&self, height: usize, index: usize) -> Fr {
-        self.levels[height].get(index).copied().unwrap_or(self.zeros[height])
+        self.levels[height]
+            .get(index)
+            .copied()
+            .unwrap_or(self.zeros[height])
     }
 
     fn check_index(&self, index: u64) -> Result<(), TreeError> {
         if index < self.len() {
             Ok(())
         } else {
-            Err(TreeError::IndexOutOfRange { index, len: self.len() })
+            Err(TreeError::IndexOutOfRange {
+                index,
+                len: self.len(),
+            })
         }
     }
 
@@ -239,13 +259,18 @@ mod tests {
             .map(|i| leaves.get(i).copied().unwrap_or(Fr::zero()))
             .collect();
         while level.len() > 1 {
-            level = level.chunks(2).map(|c| poseidon::hash2(c[0], c[1])).collect();
+            level = level
+                .chunks(2)
+                .map(|c| poseidon::hash2(c[0], c[1]))
+                .collect();
         }
         level[0]
     }
 
     fn random_leaves(rng: &mut ChaCha20Rng, n: usize) -> Vec<Fr> {
-        (0..n).map(|_| Fr::from(rng.gen::<u64>()) + Fr::from(1u64)).collect()
+        (0..n)
+            .map(|_| Fr::from(rng.gen::<u64>()) + Fr::from(1u64))
+            .collect()
     }
 
     #[test]
@@ -286,7 +311,10 @@ mod tests {
             moved.index ^= 1;
             assert_ne!(moved.compute_root(*leaf), tree.root());
         }
-        assert_eq!(tree.path(11), Err(TreeError::IndexOutOfRange { index: 11, len: 11 }));
+        assert_eq!(
+            tree.path(11),
+            Err(TreeError::IndexOutOfRange { index: 11, len: 11 })
+        );
     }
 
     #[test]
@@ -314,7 +342,12 @@ mod tests {
         assert_eq!(tree.root_at(0).unwrap(), growing.root());
         for (k, leaf) in leaves.iter().enumerate() {
             growing.push(*leaf).unwrap();
-            assert_eq!(tree.root_at(k as u64 + 1).unwrap(), growing.root(), "size {}", k + 1);
+            assert_eq!(
+                tree.root_at(k as u64 + 1).unwrap(),
+                growing.root(),
+                "size {}",
+                k + 1
+            );
         }
         assert!(tree.root_at(24).is_err());
     }
@@ -324,7 +357,10 @@ mod tests {
         assert_eq!(MerkleTree::new(3).unwrap_err(), TreeError::BadDepth(3));
         assert_eq!(MerkleTree::new(33).unwrap_err(), TreeError::BadDepth(33));
         let mut tree = MerkleTree::from_leaves(4, vec![Fr::from(1u64); 16]).unwrap();
-        assert!(matches!(tree.push(Fr::from(1u64)), Err(TreeError::Full { .. })));
+        assert!(matches!(
+            tree.push(Fr::from(1u64)),
+            Err(TreeError::Full { .. })
+        ));
         assert!(MerkleTree::from_leaves(4, vec![Fr::from(1u64); 17]).is_err());
         assert!(tree.set(16, Fr::from(2u64)).is_err());
     }
@@ -339,6 +375,11 @@ mod tests {
             tree.push(*leaf).unwrap();
         }
         assert_eq!(bulk.root(), tree.root());
-        assert_eq!(bulk.root_at(4000).unwrap(), MerkleTree::from_leaves(16, leaves[..4000].to_vec()).unwrap().root());
+        assert_eq!(
+            bulk.root_at(4000).unwrap(),
+            MerkleTree::from_leaves(16, leaves[..4000].to_vec())
+                .unwrap()
+                .root()
+        );
     }
 }

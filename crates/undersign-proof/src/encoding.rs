@@ -6,7 +6,9 @@
 //! canonical, that each point is on the curve and in the prime-order subgroup.
 
 use crate::{Proof, VerifyingKey};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate};
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
+};
 use thiserror::Error;
 
 /// Length of an encoded proof in bytes.
@@ -57,9 +59,10 @@ impl ProofBytes {
 
     /// Reads the 128 bytes from a slice of exactly that length.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, EncodingError> {
-        let array: [u8; PROOF_LEN] = bytes
-            .try_into()
-            .map_err(|_| EncodingError::Length { expected: PROOF_LEN, actual: bytes.len() })?;
+        let array: [u8; PROOF_LEN] = bytes.try_into().map_err(|_| EncodingError::Length {
+            expected: PROOF_LEN,
+            actual: bytes.len(),
+        })?;
         Ok(ProofBytes(array))
     }
 
@@ -76,7 +79,10 @@ impl ProofBytes {
 
 /// Decodes lowercase hex, rejecting upper case and any other character.
 pub fn decode_lower_hex(text: &str) -> Result<Vec<u8>, EncodingError> {
-    if !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if !text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(EncodingError::Hex);
     }
     hex::decode(text).map_err(|_| EncodingError::Hex)
@@ -95,12 +101,17 @@ pub fn verifying_key_from_bytes(bytes: &[u8]) -> Result<VerifyingKey, EncodingEr
     let mut reader = bytes;
     let vk = VerifyingKey::deserialize_with_mode(&mut reader, Compress::Yes, Validate::Yes)?;
     if !reader.is_empty() {
-        return Err(EncodingError::Length { expected: bytes.len() - reader.len(), actual: bytes.len() });
+        return Err(EncodingError::Length {
+            expected: bytes.len() - reader.len(),
+            actual: bytes.len(),
+        });
     }
     Ok(vk)
 }
 
 /// The blake3 hash identifying a verifying key: over its compressed encoding, as hex.
 pub fn verifying_key_hash(vk: &VerifyingKey) -> String {
-    blake3::hash(&verifying_key_to_bytes(vk)).to_hex().to_string()
+    blake3::hash(&verifying_key_to_bytes(vk))
+        .to_hex()
+        .to_string()
 }

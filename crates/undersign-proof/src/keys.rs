@@ -149,15 +149,21 @@ impl KeySet {
     /// Writes `proving.key`, `verifying.key` and `keys.json` into `dir` (created if needed),
     /// each atomically, and returns the manifest.
     pub fn write(&self, dir: &Path) -> Result<KeyManifest, KeyError> {
-        let constraints = undersign_circuit::constraint_count(self.depth).map_err(ProveError::from)?;
-        std::fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.into(), source })?;
+        let constraints =
+            undersign_circuit::constraint_count(self.depth).map_err(ProveError::from)?;
+        std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {
+            path: dir.into(),
+            source,
+        })?;
         let mut pk_bytes = Vec::with_capacity(16 + 4 + self.proving_key.uncompressed_size());
         pk_bytes.extend_from_slice(PROVING_KEY_MAGIC);
         pk_bytes.extend_from_slice(&self.depth.to_le_bytes());
-        self.proving_key.serialize_uncompressed(&mut pk_bytes).map_err(|e| KeyError::Malformed {
-            path: dir.join(PROVING_KEY_FILE),
-            reason: e.to_string(),
-        })?;
+        self.proving_key
+            .serialize_uncompressed(&mut pk_bytes)
+            .map_err(|e| KeyError::Malformed {
+                path: dir.join(PROVING_KEY_FILE),
+                reason: e.to_string(),
+            })?;
         let vk_bytes = verifying_key_to_bytes(&self.proving_key.vk);
         let manifest = KeyManifest {
             version: 1,
@@ -178,9 +184,11 @@ impl KeySet {
             path: dir.join(MANIFEST_FILE),
             reason: e.to_string(),
         })?;
-        for (name, bytes) in
-            [(PROVING_KEY_FILE, &pk_bytes), (VERIFYING_KEY_FILE, &vk_bytes), (MANIFEST_FILE, &json)]
-        {
+        for (name, bytes) in [
+            (PROVING_KEY_FILE, &pk_bytes),
+            (VERIFYING_KEY_FILE, &vk_bytes),
+            (MANIFEST_FILE, &json),
+        ] {
             let path = dir.join(name);
             write_atomic(&path, bytes, false).map_err(|source| KeyError::Io { path, source })?;
         }
@@ -192,14 +200,22 @@ impl KeySet {
 pub fn read_manifest(dir: &Path) -> Result<KeyManifest, KeyError> {
     let path = dir.join(MANIFEST_FILE);
     let bytes = read(&path)?;
-    let manifest: KeyManifest = serde_json::from_slice(&bytes)
-        .map_err(|e| KeyError::Manifest { path: path.clone(), reason: e.to_string() })?;
+    let manifest: KeyManifest = serde_json::from_slice(&bytes).map_err(|e| KeyError::Manifest {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
     if manifest.version != 1 {
-        return Err(KeyError::Manifest { path, reason: format!("unsupported version {}", manifest.version) });
+        return Err(KeyError::Manifest {
+            path,
+            reason: format!("unsupported version {}", manifest.version),
+        });
     }
     for file in [&manifest.proving_key.file, &manifest.verifying_key.file] {
         if file.contains('/') || file.contains('\\') || file.starts_with('.') {
-            return Err(KeyError::Manifest { path, reason: format!("key file name {file:?} is not a plain file name") });
+            return Err(KeyError::Manifest {
+                path,
+                reason: format!("key file name {file:?} is not a plain file name"),
+            });
         }
     }
     if !(MIN_DEPTH..=MAX_DEPTH).contains(&manifest.depth) {
@@ -214,7 +230,10 @@ pub fn load_verifier(dir: &Path) -> Result<(KeyManifest, Verifier), KeyError> {
     let path = dir.join(&manifest.verifying_key.file);
     let bytes = read_checked(&path, &manifest.verifying_key.blake3)?;
     let vk = verifying_key_from_bytes(&bytes).map_err(|e| malformed(&path, e))?;
-    let verifier = Verifier::new(vk).map_err(|e| KeyError::Malformed { path, reason: e.to_string() })?;
+    let verifier = Verifier::new(vk).map_err(|e| KeyError::Malformed {
+        path,
+        reason: e.to_string(),
+    })?;
     Ok((manifest, verifier))
 }
 
@@ -226,26 +245,48 @@ pub fn load_prover(dir: &Path) -> Result<(KeyManifest, Prover), KeyError> {
     let bytes = read_checked(&path, &manifest.proving_key.blake3)?;
     let body = bytes
         .strip_prefix(PROVING_KEY_MAGIC.as_slice())
-        .ok_or_else(|| KeyError::Malformed { path: path.clone(), reason: "not an undersign proving key".into() })?;
-    let (depth_bytes, body) = body.split_at_checked(4).ok_or_else(|| KeyError::Malformed {
-        path: path.clone(),
-        reason: "truncated header".into(),
-    })?;
-    let depth = u32::from_le_bytes([depth_bytes[0], depth_bytes[1], depth_bytes[2], depth_bytes[3]]);
+        .ok_or_else(|| KeyError::Malformed {
+            path: path.clone(),
+            reason: "not an undersign proving key".into(),
+        })?;
+    let (depth_bytes, body) = body
+        .split_at_checked(4)
+        .ok_or_else(|| KeyError::Malformed {
+            path: path.clone(),
+            reason: "truncated header".into(),
+        })?;
+    let depth = u32::from_le_bytes([
+        depth_bytes[0],
+        depth_bytes[1],
+        depth_bytes[2],
+        depth_bytes[3],
+    ]);
     if depth != manifest.depth {
         return Err(KeyError::Malformed {
             path,
-            reason: format!("depth {depth} does not match the manifest's {}", manifest.depth),
+            reason: format!(
+                "depth {depth} does not match the manifest's {}",
+                manifest.depth
+            ),
         });
     }
     let mut reader = body;
     let proving_key = ProvingKey::deserialize_with_mode(&mut reader, Compress::No, Validate::No)
-        .map_err(|e| KeyError::Malformed { path: path.clone(), reason: e.to_string() })?;
+        .map_err(|e| KeyError::Malformed {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
     if !reader.is_empty() {
-        return Err(KeyError::Malformed { path, reason: "trailing bytes after the proving key".into() });
+        return Err(KeyError::Malformed {
+            path,
+            reason: "trailing bytes after the proving key".into(),
+        });
     }
     if &proving_key.vk != verifier.verifying_key() {
-        return Err(KeyError::Malformed { path, reason: "the proving key does not match verifying.key".into() });
+        return Err(KeyError::Malformed {
+            path,
+            reason: "the proving key does not match verifying.key".into(),
+        });
     }
     check_delta(&proving_key).map_err(|reason| KeyError::Malformed { path, reason })?;
     let prover = Prover::new(depth, proving_key)?;
@@ -255,7 +296,10 @@ pub fn load_prover(dir: &Path) -> Result<(KeyManifest, Prover), KeyError> {
 /// `e(δ₁, β₂) = e(β₁, δ₂)` with δ₁ ≠ 0: the proving key's δ in G1 is the verifying key's δ.
 /// Without it a hostile proving key could make proofs that reveal the witness.
 fn check_delta(pk: &ProvingKey) -> Result<(), String> {
-    if pk.delta_g1.is_zero() || !pk.delta_g1.is_on_curve() || !pk.delta_g1.is_in_correct_subgroup_assuming_on_curve() {
+    if pk.delta_g1.is_zero()
+        || !pk.delta_g1.is_on_curve()
+        || !pk.delta_g1.is_in_correct_subgroup_assuming_on_curve()
+    {
         return Err("the proving key's delta is invalid".into());
     }
     let lhs = Bn254::pairing(pk.delta_g1, pk.vk.beta_g2);
@@ -268,18 +312,28 @@ fn check_delta(pk: &ProvingKey) -> Result<(), String> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
-    std::fs::read(path).map_err(|source| KeyError::Io { path: path.into(), source })
+    std::fs::read(path).map_err(|source| KeyError::Io {
+        path: path.into(),
+        source,
+    })
 }
 
 fn read_checked(path: &Path, expected: &str) -> Result<Vec<u8>, KeyError> {
     let bytes = read(path)?;
     let actual = blake3::hash(&bytes).to_hex().to_string();
     if actual != expected {
-        return Err(KeyError::HashMismatch { path: path.into(), expected: expected.into(), actual });
+        return Err(KeyError::HashMismatch {
+            path: path.into(),
+            expected: expected.into(),
+            actual,
+        });
     }
     Ok(bytes)
 }
 
 fn malformed(path: &Path, e: EncodingError) -> KeyError {
-    KeyError::Malformed { path: path.into(), reason: e.to_string() }
+    KeyError::Malformed {
+        path: path.into(),
+        reason: e.to_string(),
+    }
 }

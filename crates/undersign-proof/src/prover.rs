@@ -70,8 +70,16 @@ impl Prover {
         if proving_key.a_query.len() != num_instance_variables + num_witness_variables {
             return Err(mismatch("number of variables"));
         }
-        let verifier = Verifier::new(proving_key.vk.clone()).map_err(|_| mismatch("verifying key"))?;
-        Ok(Self { depth, proving_key, matrices, num_instance_variables, num_constraints, verifier })
+        let verifier =
+            Verifier::new(proving_key.vk.clone()).map_err(|_| mismatch("verifying key"))?;
+        Ok(Self {
+            depth,
+            proving_key,
+            matrices,
+            num_instance_variables,
+            num_constraints,
+            verifier,
+        })
     }
 
     /// The circuit depth this prover serves.
@@ -98,7 +106,10 @@ impl Prover {
     ) -> Result<Proof, ProveError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: false,
+            generate_lc_assignments: false,
+        });
         MembershipCircuit::with_statement(self.depth, statement.clone())
             .generate_constraints(cs.clone())?;
         let full_assignment = {
@@ -108,7 +119,10 @@ impl Prover {
             full
         };
         if full_assignment.len() != self.proving_key.a_query.len() {
-            return Err(ProveError::KeyMismatch { depth: self.depth, what: "witness length" });
+            return Err(ProveError::KeyMismatch {
+                depth: self.depth,
+                what: "witness length",
+            });
         }
         let r = Fr::rand(rng);
         let s = Fr::rand(rng);

@@ -39,7 +39,11 @@ impl Verifier {
         }
         let prepared = ark_groth16::prepare_verifying_key(&verifying_key);
         let hash = verifying_key_hash(&verifying_key);
-        Ok(Self { verifying_key, prepared, hash })
+        Ok(Self {
+            verifying_key,
+            prepared,
+            hash,
+        })
     }
 
     /// The verifying key.
@@ -61,7 +65,11 @@ impl Verifier {
     }
 
     /// Decodes (with full point validation) and verifies an encoded proof.
-    pub fn verify_bytes(&self, proof: &ProofBytes, public: &PublicInputs) -> Result<(), VerifyError> {
+    pub fn verify_bytes(
+        &self,
+        proof: &ProofBytes,
+        public: &PublicInputs,
+    ) -> Result<(), VerifyError> {
         let proof = proof.decode()?;
         if self.verify(&proof, public) {
             Ok(())

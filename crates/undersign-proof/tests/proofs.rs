@@ -23,9 +23,15 @@ fn setup(depth: u32) -> Setup {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let keyset = KeySet::development(depth, &[1u8; 32]).unwrap();
     let prover = Prover::new(depth, keyset.proving_key).unwrap();
-    let secrets: Vec<IdentitySecret> = (0..9).map(|_| IdentitySecret::from_bytes(rng.gen())).collect();
+    let secrets: Vec<IdentitySecret> = (0..9)
+        .map(|_| IdentitySecret::from_bytes(rng.gen()))
+        .collect();
     let attrs = |i: usize| Attributes([1 + (i % 2) as u16, i as u16, 3, 0]);
-    let leaves = secrets.iter().enumerate().map(|(i, s)| member_leaf(s.commitment(), &attrs(i))).collect();
+    let leaves = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| member_leaf(s.commitment(), &attrs(i)))
+        .collect();
     let tree = MerkleTree::from_leaves(depth, leaves).unwrap();
     let me = 5;
     let statement = Statement::new(
@@ -50,7 +56,8 @@ fn honest_proof_verifies_and_every_altered_input_fails() {
     assert!(verifier.verify(&proof, &public));
 
     let one = Fr::one();
-    let alterations: [(&str, fn(&mut PublicInputs, Fr)); 6] = [
+    type Alteration = fn(&mut PublicInputs, Fr);
+    let alterations: [(&str, Alteration); 6] = [
         ("root", |p, d| p.root += d),
         ("scope", |p, d| p.scope += d),
         ("nullifier", |p, d| p.nullifier += d),
@@ -61,7 +68,10 @@ fn honest_proof_verifies_and_every_altered_input_fails() {
     for (name, alter) in alterations {
         let mut altered = public;
         alter(&mut altered, one);
-        assert!(!verifier.verify(&proof, &altered), "altered {name} still verifies");
+        assert!(
+            !verifier.verify(&proof, &altered),
+            "altered {name} still verifies"
+        );
     }
 }
 
@@ -78,7 +88,12 @@ fn proofs_are_128_bytes_and_every_flipped_byte_is_rejected() {
     for i in 0..PROOF_LEN {
         let mut flipped = bytes;
         flipped.0[i] ^= 0x01;
-        assert!(verifier.verify_bytes(&flipped, &s.statement.public).is_err(), "byte {i}");
+        assert!(
+            verifier
+                .verify_bytes(&flipped, &s.statement.public)
+                .is_err(),
+            "byte {i}"
+        );
     }
 }
 
@@ -92,14 +107,24 @@ fn proof_decoding_rejects_truncation_bad_hex_and_invalid_points() {
 
     // A G1 x coordinate with no point on the curve (x³ + 3 is not a square).
     let mut x = ark_bn254::Fq::from(1u64);
-    while (x.square() * x + ark_bn254::Fq::from(3u64)).sqrt().is_some() {
+    while (x.square() * x + ark_bn254::Fq::from(3u64))
+        .sqrt()
+        .is_some()
+    {
         x += ark_bn254::Fq::one();
     }
     let mut off_curve = [0u8; PROOF_LEN];
     x.serialize_compressed(&mut off_curve[..32]).unwrap();
-    G2Affine::generator().serialize_compressed(&mut off_curve[32..96]).unwrap();
-    G1Affine::generator().serialize_compressed(&mut off_curve[96..]).unwrap();
-    assert!(ProofBytes(off_curve).decode().is_err(), "off-curve A accepted");
+    G2Affine::generator()
+        .serialize_compressed(&mut off_curve[32..96])
+        .unwrap();
+    G1Affine::generator()
+        .serialize_compressed(&mut off_curve[96..])
+        .unwrap();
+    assert!(
+        ProofBytes(off_curve).decode().is_err(),
+        "off-curve A accepted"
+    );
 
     // A G2 point on the twist but outside the prime-order subgroup.
     let mut x = ark_bn254::Fq2::from(1u64);
@@ -112,10 +137,19 @@ fn proof_decoding_rejects_truncation_bad_hex_and_invalid_points() {
         x += ark_bn254::Fq2::one();
     };
     let mut not_in_subgroup = [0u8; PROOF_LEN];
-    G1Affine::generator().serialize_compressed(&mut not_in_subgroup[..32]).unwrap();
-    bad_b.serialize_compressed(&mut not_in_subgroup[32..96]).unwrap();
-    G1Affine::generator().serialize_compressed(&mut not_in_subgroup[96..]).unwrap();
-    assert!(ProofBytes(not_in_subgroup).decode().is_err(), "non-subgroup B accepted");
+    G1Affine::generator()
+        .serialize_compressed(&mut not_in_subgroup[..32])
+        .unwrap();
+    bad_b
+        .serialize_compressed(&mut not_in_subgroup[32..96])
+        .unwrap();
+    G1Affine::generator()
+        .serialize_compressed(&mut not_in_subgroup[96..])
+        .unwrap();
+    assert!(
+        ProofBytes(not_in_subgroup).decode().is_err(),
+        "non-subgroup B accepted"
+    );
 
     // A coordinate ≥ q (the base-field modulus) in A.
     let mut non_canonical = not_in_subgroup;
@@ -133,8 +167,14 @@ fn nullifier_plus_r_is_rejected_by_the_decoder() {
     let carry = ark_ff::BigInteger::add_with_carry(&mut limbs, &Fr::MODULUS);
     assert!(!carry);
     let alias = format!("0x{}", hex::encode(ark_ff::BigInteger::to_bytes_be(&limbs)));
-    assert_eq!(field::from_hex(&alias), Err(field::FieldError::NotCanonical));
-    assert_eq!(field::from_hex(&field::to_hex(&nullifier)).unwrap(), nullifier);
+    assert_eq!(
+        field::from_hex(&alias),
+        Err(field::FieldError::NotCanonical)
+    );
+    assert_eq!(
+        field::from_hex(&field::to_hex(&nullifier)).unwrap(),
+        nullifier
+    );
 }
 
 #[test]
@@ -143,7 +183,10 @@ fn false_statements_are_reported_not_proven() {
     let mut rng = ChaCha20Rng::seed_from_u64(10);
     let mut bad = s.statement.clone();
     bad.witness.sk += Fr::one();
-    assert!(matches!(s.prover.prove(&bad, &mut rng), Err(undersign_proof::ProveError::StatementFalse)));
+    assert!(matches!(
+        s.prover.prove(&bad, &mut rng),
+        Err(undersign_proof::ProveError::StatementFalse)
+    ));
     let mut bad = s.statement.clone();
     bad.public.root = Fr::zero();
     assert!(s.prover.prove(&bad, &mut rng).is_err());
@@ -162,7 +205,12 @@ fn key_files_round_trip_and_tampering_is_detected() {
     // Same seed, same keys; another seed, other keys.
     let again = KeySet::development(depth, &[3u8; 32]).unwrap();
     assert_eq!(again.verifying_key(), keyset.verifying_key());
-    assert_ne!(KeySet::development(depth, &[4u8; 32]).unwrap().verifying_key(), keyset.verifying_key());
+    assert_ne!(
+        KeySet::development(depth, &[4u8; 32])
+            .unwrap()
+            .verifying_key(),
+        keyset.verifying_key()
+    );
 
     // A flipped byte in the proving key is caught by its hash.
     let pk_path = dir.path().join(keys::PROVING_KEY_FILE);
@@ -170,7 +218,10 @@ fn key_files_round_trip_and_tampering_is_detected() {
     let mid = pk.len() / 2;
     pk[mid] ^= 1;
     std::fs::write(&pk_path, &pk).unwrap();
-    assert!(matches!(keys::load_prover(dir.path()), Err(KeyError::HashMismatch { .. })));
+    assert!(matches!(
+        keys::load_prover(dir.path()),
+        Err(KeyError::HashMismatch { .. })
+    ));
 
     // A truncated verifying key is caught too.
     let vk_path = dir.path().join(keys::VERIFYING_KEY_FILE);
@@ -180,8 +231,14 @@ fn key_files_round_trip_and_tampering_is_detected() {
 
     // Garbage manifest.
     std::fs::write(dir.path().join(keys::MANIFEST_FILE), b"{not json").unwrap();
-    assert!(matches!(keys::load_verifier(dir.path()), Err(KeyError::Manifest { .. })));
-    assert!(matches!(keys::load_verifier(&dir.path().join("missing")), Err(KeyError::Io { .. })));
+    assert!(matches!(
+        keys::load_verifier(dir.path()),
+        Err(KeyError::Manifest { .. })
+    ));
+    assert!(matches!(
+        keys::load_verifier(&dir.path().join("missing")),
+        Err(KeyError::Io { .. })
+    ));
 }
 
 #[test]

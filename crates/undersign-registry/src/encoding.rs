@@ -10,7 +10,7 @@
 
 use std::fmt;
 use thiserror::Error;
-use undersign_core::field::{self, FieldError};
+use undersign_core::field;
 use undersign_core::Fr;
 
 /// Why a hex byte string was rejected.

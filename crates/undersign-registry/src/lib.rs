@@ -4,6 +4,8 @@
 //!
 //! Also: statistics, anonymity-set sizes for choosing a disclosure mask, and CSV import.
 
+#![warn(missing_docs)]
+
 pub mod anonymity;
 pub mod checkpoint;
 pub mod csv_import;

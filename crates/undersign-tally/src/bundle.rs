@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Write};
 use thiserror::Error;
-use undersign_proof::encoding::{decode_lower_hex, verifying_key_from_bytes, verifying_key_to_bytes};
+use undersign_proof::encoding::{
+    decode_lower_hex, verifying_key_from_bytes, verifying_key_to_bytes,
+};
 use undersign_proof::Verifier;
 use undersign_registry::checkpoint::{verify_chain, Checkpoint};
 use undersign_registry::registrar::RegistrarPublicKey;
@@ -86,9 +88,15 @@ impl Tally {
     /// Counts one accepted signature.
     pub fn add(&mut self, signature: &Signature) {
         self.count += 1;
-        *self.groups.entry((signature.mask.bits(), signature.disclosed.0)).or_insert(0) += 1;
+        *self
+            .groups
+            .entry((signature.mask.bits(), signature.disclosed.0))
+            .or_insert(0) += 1;
         for (slot, counts) in self.per_slot.iter_mut() {
-            let key = signature.mask.includes(*slot).then(|| signature.disclosed.0[*slot]);
+            let key = signature
+                .mask
+                .includes(*slot)
+                .then(|| signature.disclosed.0[*slot]);
             *counts.entry(key).or_insert(0) += 1;
         }
     }
@@ -99,7 +107,11 @@ impl Tally {
             .iter()
             .map(|(&slot, counts)| SlotBreakdown {
                 slot,
-                name: schema.slots().get(slot).map(|s| s.name.clone()).unwrap_or_else(|| format!("slot{slot}")),
+                name: schema
+                    .slots()
+                    .get(slot)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_else(|| format!("slot{slot}")),
                 rows: counts
                     .iter()
                     .map(|(code, &count)| BreakdownRow {
@@ -107,7 +119,10 @@ impl Tally {
                         label: match code {
                             None => "undisclosed".into(),
                             Some(0) => "unset".into(),
-                            Some(c) => schema.label(slot, *c).map(str::to_owned).unwrap_or_else(|| format!("code {c}")),
+                            Some(c) => schema
+                                .label(slot, *c)
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| format!("code {c}")),
                         },
                         count,
                     })
@@ -222,19 +237,28 @@ pub fn open_header(
     let header: BundleHeader =
         serde_json::from_slice(line).map_err(|e| BundleError::Header(e.to_string()))?;
     if header.version != 1 {
-        return Err(BundleError::Header(format!("unsupported version {}", header.version)));
+        return Err(BundleError::Header(format!(
+            "unsupported version {}",
+            header.version
+        )));
     }
     if header.kind != KIND {
-        return Err(BundleError::Header(format!("expected kind {KIND:?}, got {:?}", header.kind)));
+        return Err(BundleError::Header(format!(
+            "expected kind {KIND:?}, got {:?}",
+            header.kind
+        )));
     }
     let petition = PetitionFile::parse(header.petition_file.as_bytes().to_vec())?;
-    let schema_bytes = serde_json::to_vec(&header.schema).map_err(|e| BundleError::Header(e.to_string()))?;
-    let schema = Schema::from_json(&schema_bytes).map_err(|e| BundleError::Header(format!("schema: {e}")))?;
+    let schema_bytes =
+        serde_json::to_vec(&header.schema).map_err(|e| BundleError::Header(e.to_string()))?;
+    let schema = Schema::from_json(&schema_bytes)
+        .map_err(|e| BundleError::Header(format!("schema: {e}")))?;
     let vk_bytes = decode_lower_hex(&header.verifying_key)
         .map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
     let vk = verifying_key_from_bytes(&vk_bytes)
         .map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
-    let verifier = Verifier::new(vk).map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
+    let verifier =
+        Verifier::new(vk).map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
 
     let fatal = |reason: String| Ok(Err((header.clone(), reason)));
     if verifier.key_hash() != header.verifying_key_hash {
@@ -259,11 +283,19 @@ pub fn open_header(
             options.registrar_key.to_hex()
         ));
     }
-    if let Err(e) = verify_chain(&header.checkpoints, &options.registrar_key, &petition.registry()) {
+    if let Err(e) = verify_chain(
+        &header.checkpoints,
+        &options.registrar_key,
+        &petition.registry(),
+    ) {
         return fatal(format!("checkpoint chain: {e}"));
     }
     let checker = Checker::new(petition, &header.checkpoints, verifier);
-    Ok(Ok(OpenedBundle { checker, schema, header }))
+    Ok(Ok(OpenedBundle {
+        checker,
+        schema,
+        header,
+    }))
 }
 
 /// Audits a bundle from `reader`, streaming: memory stays bounded by one batch of lines plus
@@ -301,7 +333,11 @@ pub fn audit_with_progress(
             });
         }
     };
-    let OpenedBundle { checker, schema, header } = opened;
+    let OpenedBundle {
+        checker,
+        schema,
+        header,
+    } = opened;
     let allowed = checker.petition().allowed_mask().slots();
     let mut tally = Tally::new(&allowed);
     let mut rejected = Vec::new();
@@ -340,9 +376,17 @@ pub fn audit_with_progress(
             .map(|(number, line)| {
                 let result = match line {
                     Ok(bytes) => checker.check_bytes(trim_newline(bytes)),
-                    Err(e) => Err(Rejection::Malformed(crate::signature::SignatureError::Json(e.clone()))),
+                    Err(e) => Err(Rejection::Malformed(
+                        crate::signature::SignatureError::Json(e.clone()),
+                    )),
                 };
-                (*number, result, line.as_ref().ok().and_then(|b| nullifier_of(trim_newline(b))))
+                (
+                    *number,
+                    result,
+                    line.as_ref()
+                        .ok()
+                        .and_then(|b| nullifier_of(trim_newline(b))),
+                )
             })
             .collect();
         for (number, result, raw_nullifier) in checked {
@@ -351,16 +395,24 @@ pub fn audit_with_progress(
                 Ok((signature, _)) => {
                     let key = signature.nullifier_key();
                     if previous_key.is_some_and(|p| p > key) {
-                        problems.push(format!("line {number}: signatures are not sorted by nullifier"));
+                        problems.push(format!(
+                            "line {number}: signatures are not sorted by nullifier"
+                        ));
                     }
                     previous_key = Some(key);
                     if seen.insert(key) {
                         tally.add(&signature);
                     } else {
-                        rejected.push(entry(format!("line {number}"), raw_nullifier, &Rejection::DuplicateNullifier));
+                        rejected.push(entry(
+                            format!("line {number}"),
+                            raw_nullifier,
+                            &Rejection::DuplicateNullifier,
+                        ));
                     }
                 }
-                Err(rejection) => rejected.push(entry(format!("line {number}"), raw_nullifier, &rejection)),
+                Err(rejection) => {
+                    rejected.push(entry(format!("line {number}"), raw_nullifier, &rejection))
+                }
             }
         }
         progress(lines_read);
@@ -390,7 +442,12 @@ pub fn audit_with_progress(
 }
 
 fn entry(source: String, nullifier: Option<String>, rejection: &Rejection) -> RejectedEntry {
-    RejectedEntry { source, nullifier, code: rejection.code(), reason: rejection.to_string() }
+    RejectedEntry {
+        source,
+        nullifier,
+        code: rejection.code(),
+        reason: rejection.to_string(),
+    }
 }
 
 /// The `nullifier` string of a line, if it is JSON with one (for reporting rejected lines).
@@ -411,7 +468,11 @@ fn trim_newline(line: &[u8]) -> &[u8] {
 }
 
 /// Reads one line of at most `limit` bytes; a longer line is an `InvalidData` error.
-fn read_line_limited(reader: &mut impl BufRead, out: &mut Vec<u8>, limit: usize) -> std::io::Result<usize> {
+fn read_line_limited(
+    reader: &mut impl BufRead,
+    out: &mut Vec<u8>,
+    limit: usize,
+) -> std::io::Result<usize> {
     let limited: &mut dyn BufRead = reader;
     let n = std::io::Read::take(limited, limit as u64 + 1).read_until(b'\n', out)?;
     if n > limit {
@@ -451,7 +512,8 @@ pub struct BuildOutcome {
 /// Checks loose signatures (`(source name, bytes)`) in parallel, keeps one per nullifier, sorts
 /// by nullifier so arrival order does not survive.
 pub fn build(checker: &Checker, inputs: Vec<(String, Vec<u8>)>) -> BuildOutcome {
-    let checked: Vec<(String, Result<(Signature, u64), Rejection>, Option<String>)> = inputs
+    type Checked = (String, Result<(Signature, u64), Rejection>, Option<String>);
+    let checked: Vec<Checked> = inputs
         .into_par_iter()
         .map(|(source, bytes)| {
             let nullifier = nullifier_of(&bytes);
@@ -462,7 +524,13 @@ pub fn build(checker: &Checker, inputs: Vec<(String, Vec<u8>)>) -> BuildOutcome 
     let mut dropped = Vec::new();
     for (source, result, nullifier) in checked {
         match result {
-            Ok((signature, sequence)) => valid.push((signature.nullifier_key(), signature.to_json_line(), signature, sequence, source)),
+            Ok((signature, sequence)) => valid.push((
+                signature.nullifier_key(),
+                signature.to_json_line(),
+                signature,
+                sequence,
+                source,
+            )),
             Err(rejection) => dropped.push(entry(source, nullifier, &rejection)),
         }
     }
@@ -472,7 +540,10 @@ pub fn build(checker: &Checker, inputs: Vec<(String, Vec<u8>)>) -> BuildOutcome 
     let mut accepted: Vec<Signature> = Vec::with_capacity(valid.len());
     let mut newest = None;
     for (key, _, signature, sequence, source) in valid {
-        if accepted.last().is_some_and(|last| last.nullifier_key() == key) {
+        if accepted
+            .last()
+            .is_some_and(|last| last.nullifier_key() == key)
+        {
             let nullifier = Some(undersign_core::field::to_hex(&signature.nullifier));
             dropped.push(entry(source, nullifier, &Rejection::DuplicateNullifier));
         } else {
@@ -480,7 +551,11 @@ pub fn build(checker: &Checker, inputs: Vec<(String, Vec<u8>)>) -> BuildOutcome 
             accepted.push(signature);
         }
     }
-    BuildOutcome { accepted, dropped, newest_checkpoint: newest }
+    BuildOutcome {
+        accepted,
+        dropped,
+        newest_checkpoint: newest,
+    }
 }
 
 /// Writes a bundle: the header (with `checkpoints` up to `newest`), then one line per signature.

@@ -91,12 +91,18 @@ impl Checker {
     pub fn new(petition: PetitionFile, checkpoints: &[Checkpoint], verifier: Verifier) -> Self {
         let mut roots = HashMap::new();
         for checkpoint in checkpoints {
-            let seq = roots.entry(field::to_bytes_be(&checkpoint.root)).or_insert(checkpoint.sequence);
+            let seq = roots
+                .entry(field::to_bytes_be(&checkpoint.root))
+                .or_insert(checkpoint.sequence);
             // The same root can recur (no change between checkpoints): keep the newest, so a
             // root still current at the minimum checkpoint is accepted.
             *seq = (*seq).max(checkpoint.sequence);
         }
-        Self { petition, verifier, roots }
+        Self {
+            petition,
+            verifier,
+            roots,
+        }
     }
 
     /// The petition being checked.
@@ -119,11 +125,16 @@ impl Checker {
     /// Checks every rule except nullifier uniqueness; returns the checkpoint sequence.
     pub fn check(&self, signature: &Signature) -> Result<u64, Rejection> {
         if signature.petition != self.petition.id() {
-            return Err(Rejection::WrongPetition { found: hex::encode(signature.petition) });
+            return Err(Rejection::WrongPetition {
+                found: hex::encode(signature.petition),
+            });
         }
         let allowed = self.petition.allowed_mask();
         if !signature.mask.is_subset_of(allowed) {
-            return Err(Rejection::MaskNotAllowed { mask: signature.mask.bits(), allowed: allowed.bits() });
+            return Err(Rejection::MaskNotAllowed {
+                mask: signature.mask.bits(),
+                allowed: allowed.bits(),
+            });
         }
         let sequence = *self
             .roots
@@ -134,7 +145,9 @@ impl Checker {
             return Err(Rejection::RootBeforeMinimum { sequence, minimum });
         }
         let public = signature.public_inputs(self.petition.scope());
-        self.verifier.verify_bytes(&signature.proof, &public).map_err(Rejection::InvalidProof)?;
+        self.verifier
+            .verify_bytes(&signature.proof, &public)
+            .map_err(Rejection::InvalidProof)?;
         Ok(sequence)
     }
 }

@@ -1,12 +1,12 @@
 //! The petition file (`SPEC.md` §13). Its exact bytes define the petition id and scope, so a
 //! [`PetitionFile`] keeps them and never re-serializes.
 
-use undersign_registry::encoding::decode_hex;
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use undersign_core::attributes::{Mask, SLOTS};
 use undersign_core::scope::petition_scope;
+use undersign_registry::encoding::decode_hex;
 use undersign_registry::registrar::RegistrarPublicKey;
 
 /// The `kind` of a petition file.
@@ -71,7 +71,8 @@ pub struct PetitionFile {
 impl PetitionFile {
     /// Builds a new petition's bytes (pretty JSON) and parses them back.
     pub fn create(fields: PetitionFields) -> Result<Self, PetitionError> {
-        let mut bytes = serde_json::to_vec_pretty(&fields).map_err(|e| PetitionError::Json(e.to_string()))?;
+        let mut bytes =
+            serde_json::to_vec_pretty(&fields).map_err(|e| PetitionError::Json(e.to_string()))?;
         bytes.push(b'\n');
         Self::parse(bytes)
     }
@@ -82,10 +83,16 @@ impl PetitionFile {
             serde_json::from_slice(&bytes).map_err(|e| PetitionError::Json(e.to_string()))?;
         let field = |field: &'static str, reason: String| PetitionError::Field { field, reason };
         if fields.version != 1 {
-            return Err(field("version", format!("unsupported version {}", fields.version)));
+            return Err(field(
+                "version",
+                format!("unsupported version {}", fields.version),
+            ));
         }
         if fields.kind != KIND {
-            return Err(field("kind", format!("expected {KIND:?}, got {:?}", fields.kind)));
+            return Err(field(
+                "kind",
+                format!("expected {KIND:?}, got {:?}", fields.kind),
+            ));
         }
         if fields.title.trim().is_empty() || fields.title.len() > MAX_TITLE {
             return Err(field("title", format!("must be 1 to {MAX_TITLE} bytes")));
@@ -93,22 +100,43 @@ impl PetitionFile {
         if fields.text.len() > MAX_TEXT {
             return Err(field("text", format!("longer than {MAX_TEXT} bytes")));
         }
-        let registry = decode_hex::<32>(&fields.registry).map_err(|e| field("registry", e.to_string()))?;
+        let registry =
+            decode_hex::<32>(&fields.registry).map_err(|e| field("registry", e.to_string()))?;
         let registrar_key = RegistrarPublicKey::from_hex(&fields.registrar_key)
             .map_err(|e| field("registrar_key", e.to_string()))?;
         decode_hex::<32>(&fields.nonce).map_err(|e| field("nonce", e.to_string()))?;
         if !fields.disclose.windows(2).all(|w| w[0] < w[1]) {
-            return Err(field("disclose", "slots must be strictly increasing".into()));
+            return Err(field(
+                "disclose",
+                "slots must be strictly increasing".into(),
+            ));
         }
         let slots: Vec<usize> = fields
             .disclose
             .iter()
-            .map(|&s| if s < SLOTS as u64 { Ok(s as usize) } else { Err(field("disclose", format!("slot {s} does not exist (0 to 3)"))) })
+            .map(|&s| {
+                if s < SLOTS as u64 {
+                    Ok(s as usize)
+                } else {
+                    Err(field(
+                        "disclose",
+                        format!("slot {s} does not exist (0 to 3)"),
+                    ))
+                }
+            })
             .collect::<Result<_, _>>()?;
         let allowed = Mask::from_slots(&slots).map_err(|e| field("disclose", e.to_string()))?;
         let id = *blake3::hash(&bytes).as_bytes();
         let scope = petition_scope(&bytes);
-        Ok(Self { bytes, fields, registry, registrar_key, allowed, id, scope })
+        Ok(Self {
+            bytes,
+            fields,
+            registry,
+            registrar_key,
+            allowed,
+            id,
+            scope,
+        })
     }
 
     /// The exact file bytes.

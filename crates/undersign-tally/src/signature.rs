@@ -1,6 +1,5 @@
 //! The signature file (`SPEC.md` §14): one signer's proof and public inputs.
 
-use undersign_registry::encoding::decode_hex;
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -9,6 +8,7 @@ use undersign_core::field;
 use undersign_core::scope::message;
 use undersign_proof::encoding::ProofBytes;
 use undersign_proof::PublicInputs;
+use undersign_registry::encoding::decode_hex;
 
 /// The `kind` of a signature file.
 pub const KIND: &str = "undersign-signature";
@@ -80,18 +80,27 @@ impl Signature {
             serde_json::from_slice(bytes).map_err(|e| SignatureError::Json(e.to_string()))?;
         let field = |field: &'static str, reason: String| SignatureError::Field { field, reason };
         if raw.version != 1 {
-            return Err(field("version", format!("unsupported version {}", raw.version)));
+            return Err(field(
+                "version",
+                format!("unsupported version {}", raw.version),
+            ));
         }
         if raw.kind != KIND {
-            return Err(field("kind", format!("expected {KIND:?}, got {:?}", raw.kind)));
+            return Err(field(
+                "kind",
+                format!("expected {KIND:?}, got {:?}", raw.kind),
+            ));
         }
-        let petition = decode_hex::<32>(&raw.petition).map_err(|e| field("petition", e.to_string()))?;
+        let petition =
+            decode_hex::<32>(&raw.petition).map_err(|e| field("petition", e.to_string()))?;
         let root = field::from_hex(&raw.root).map_err(|e| field("root", e.to_string()))?;
-        let nullifier = field::from_hex(&raw.nullifier).map_err(|e| field("nullifier", e.to_string()))?;
+        let nullifier =
+            field::from_hex(&raw.nullifier).map_err(|e| field("nullifier", e.to_string()))?;
         let mask = Mask::new(raw.mask).map_err(|e| field("mask", e.to_string()))?;
         let mut codes = [0u16; SLOTS];
         for (code, &value) in codes.iter_mut().zip(&raw.disclosed) {
-            *code = u16::try_from(value).map_err(|_| field("disclosed", format!("code {value} is above 65535")))?;
+            *code = u16::try_from(value)
+                .map_err(|_| field("disclosed", format!("code {value} is above 65535")))?;
         }
         let disclosed = decode_disclosed(Attributes(codes).packed(), mask)
             .map_err(|e| field("disclosed", e.to_string()))?;
@@ -101,7 +110,15 @@ impl Signature {
             }
         }
         let proof = ProofBytes::from_hex(&raw.proof).map_err(|e| field("proof", e.to_string()))?;
-        Ok(Self { petition, root, nullifier, mask, disclosed, comment: raw.comment, proof })
+        Ok(Self {
+            petition,
+            root,
+            nullifier,
+            mask,
+            disclosed,
+            comment: raw.comment,
+            proof,
+        })
     }
 
     fn fields(&self) -> SignatureFields {

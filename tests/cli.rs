@@ -1,0 +1,862 @@
+//! End-to-end tests through the `undersign` binary at a small depth: the happy path and every
+//! way a signature or bundle can be wrong, plus bad files for every input (exit 2, no panic).
+
+use ark_bn254::Fr;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use undersign::core::field;
+
+const DEPTH: &str = "5";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_undersign"))
+}
+
+/// Runs the binary, asserting it neither panicked nor was killed.
+fn run(args: &[&str]) -> Output {
+    let out = bin().args(args).output().expect("spawn undersign");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked"),
+        "undersign {args:?} panicked:\n{stderr}"
+    );
+    assert!(out.status.code().is_some(), "undersign {args:?} was killed");
+    out
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "undersign {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Everything a test needs, created once: keys, registrar, registry with 25 members (our 4
+/// identities among them), a checkpoint, a petition and three signatures.
+struct Fixture {
+    dir: PathBuf,
+    registrar_pub: String,
+}
+
+impl Fixture {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("undersign-cli-test-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let p = |n: &str| dir.join(n);
+        ok(&[
+            "setup",
+            "--depth",
+            DEPTH,
+            "--out",
+            s(&p("keys")),
+            "--seed",
+            &"11".repeat(32),
+        ]);
+        let keygen = ok(&["registrar", "keygen", "--out", s(&p("registrar.key"))]);
+        let registrar_pub = keygen
+            .lines()
+            .find_map(|l| l.strip_prefix("public key (publish this): "))
+            .unwrap()
+            .to_owned();
+        std::fs::write(
+            p("schema.json"),
+            r#"{"version":1,"kind":"undersign-schema","slots":[
+                {"name":"status","labels":{"current":1,"former":2}},
+                {"name":"ministry","labels":{"health":1,"justice":2}}]}"#,
+        )
+        .unwrap();
+        ok(&[
+            "registry",
+            "init",
+            "--schema",
+            s(&p("schema.json")),
+            "--depth",
+            DEPTH,
+            "--out",
+            s(&p("registry.json")),
+        ]);
+        // Our signers: alice, bob, carol (current, health) and dave (former, justice).
+        for name in ["alice", "bob", "carol", "dave"] {
+            ok(&["identity", "new", "--out", s(&p(&format!("{name}.id")))]);
+        }
+        let commitment = |name: &str| {
+            ok(&["identity", "show", s(&p(&format!("{name}.id")))])
+                .trim()
+                .to_owned()
+        };
+        let mut csv = String::from("commitment,status,ministry\n");
+        for name in ["alice", "bob", "carol"] {
+            csv += &format!("{},current,health\n", commitment(name));
+        }
+        for i in 1..=21u64 {
+            csv += &format!(
+                "{},current,{}\n",
+                field::to_hex(&Fr::from(1000 + i)),
+                if i % 2 == 0 { "health" } else { "2" }
+            );
+        }
+        std::fs::write(p("members.csv"), csv).unwrap();
+        ok(&[
+            "registry",
+            "add",
+            s(&p("registry.json")),
+            "--csv",
+            s(&p("members.csv")),
+        ]);
+        ok(&[
+            "registry",
+            "add",
+            s(&p("registry.json")),
+            "--commitment",
+            &commitment("dave"),
+            "--attr",
+            "status=former",
+            "--attr",
+            "ministry=justice",
+        ]);
+        ok(&[
+            "registry",
+            "checkpoint",
+            s(&p("registry.json")),
+            "--key",
+            s(&p("registrar.key")),
+        ]);
+        std::fs::write(p("letter.txt"), "Stop the violence.\n").unwrap();
+        ok(&[
+            "petition",
+            "new",
+            "--registry",
+            s(&p("registry.json")),
+            "--title",
+            "Open letter",
+            "--text-file",
+            s(&p("letter.txt")),
+            "--disclose",
+            "status,ministry",
+            "--out",
+            s(&p("petition.json")),
+        ]);
+        for name in ["alice", "bob", "carol"] {
+            sign(&dir, name, "petition.json", &format!("{name}.sig"), &[]);
+        }
+        Fixture { dir, registrar_pub }
+    })
+}
+
+fn sign(dir: &Path, who: &str, petition: &str, out: &str, extra: &[&str]) -> Output {
+    let p = |n: &str| dir.join(n);
+    let mut args = vec![
+        "sign".to_owned(),
+        "--identity".into(),
+        s(&p(&format!("{who}.id"))).into(),
+        "--registry".into(),
+        s(&p("registry.json")).into(),
+        "--petition".into(),
+        s(&p(petition)).into(),
+        "--keys".into(),
+        s(&p("keys")).into(),
+        "--out".into(),
+        s(&p(out)).into(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = run(&refs);
+    if extra.is_empty() {
+        assert!(
+            output.status.success(),
+            "sign failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    output
+}
+
+/// A fresh directory for one test's outputs.
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("undersign-cli-case-")
+        .tempdir()
+        .unwrap()
+}
+
+fn build_bundle(f: &Fixture, out: &Path, sigs: &[PathBuf]) -> String {
+    let mut args = vec![
+        "bundle",
+        "build",
+        "--petition",
+        s(&f.path("petition.json")).to_owned().leak(),
+        "--registry",
+        s(&f.path("registry.json")).to_owned().leak(),
+        "--keys",
+        s(&f.path("keys")).to_owned().leak(),
+        "--out",
+        s(out),
+    ];
+    for sig in sigs {
+        args.push(s(sig));
+    }
+    ok(&args)
+}
+
+fn audit_json(f: &Fixture, bundle: &Path) -> (i32, Value) {
+    let out = run(&[
+        "audit",
+        s(bundle),
+        "--registrar-key",
+        &f.registrar_pub,
+        "--json",
+    ]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (code(&out), json)
+}
+
+fn three_sigs(f: &Fixture) -> Vec<PathBuf> {
+    ["alice", "bob", "carol"]
+        .iter()
+        .map(|n| f.path(&format!("{n}.sig")))
+        .collect()
+}
+
+/// Replaces signature line `line` (1-based after the header) of a bundle with `edit(line)`.
+fn edit_bundle_line(bundle: &Path, out: &Path, index: usize, edit: impl FnOnce(&mut Value)) {
+    let text = std::fs::read_to_string(bundle).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut v: Value = serde_json::from_str(&lines[index]).unwrap();
+    edit(&mut v);
+    lines[index] = serde_json::to_string(&v).unwrap();
+    std::fs::write(out, lines.join("\n") + "\n").unwrap();
+}
+
+fn reasons(json: &Value) -> Vec<String> {
+    json["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn happy_path_counts_every_signer_with_breakdown() {
+    let f = fixture();
+    let tmp = scratch();
+    let bundle = tmp.path().join("bundle.jsonl");
+    build_bundle(f, &bundle, &three_sigs(f));
+    let (status, json) = audit_json(f, &bundle);
+    assert_eq!(status, 0, "{json}");
+    assert_eq!(json["count"], 3);
+    assert_eq!(json["valid"], true);
+    let status_rows = &json["breakdown"][0]["rows"];
+    assert_eq!(json["breakdown"][0]["name"], "status");
+    assert_eq!(status_rows[0]["label"], "current");
+    assert_eq!(status_rows[0]["count"], 3);
+    assert!(json["rejected"].as_array().unwrap().is_empty());
+
+    // The human report and verify agree.
+    let text = ok(&[
+        "audit",
+        s(&bundle),
+        "--registrar-key",
+        &f.registrar_pub,
+        "--registry",
+        s(&f.path("registry.json")),
+    ]);
+    assert!(text.contains("valid signatures: 3"), "{text}");
+    assert!(text.contains("anonymity set"), "{text}");
+    let v = ok(&[
+        "verify",
+        s(&f.path("alice.sig")),
+        "--petition",
+        s(&f.path("petition.json")),
+        "--registry",
+        s(&f.path("registry.json")),
+        "--keys",
+        s(&f.path("keys")),
+    ]);
+    assert!(v.starts_with("valid"), "{v}");
+
+    // Lines are sorted by nullifier, whatever the input order.
+    let mut reversed = three_sigs(f);
+    reversed.reverse();
+    let bundle2 = tmp.path().join("bundle2.jsonl");
+    build_bundle(f, &bundle2, &reversed);
+    assert_eq!(
+        std::fs::read(&bundle).unwrap(),
+        std::fs::read(&bundle2).unwrap()
+    );
+}
+
+#[test]
+fn signing_twice_counts_once() {
+    let f = fixture();
+    let tmp = scratch();
+    // Alice signs again with a comment: a different signature, the same nullifier.
+    let again = tmp.path().join("alice-again.sig");
+    let out = run(&[
+        "sign",
+        "--identity",
+        s(&f.path("alice.id")),
+        "--registry",
+        s(&f.path("registry.json")),
+        "--petition",
+        s(&f.path("petition.json")),
+        "--keys",
+        s(&f.path("keys")),
+        "--comment",
+        "me again",
+        "--out",
+        s(&again),
+    ]);
+    assert!(out.status.success());
+    let mut sigs = three_sigs(f);
+    sigs.push(again);
+    let bundle = tmp.path().join("bundle.jsonl");
+    let report = build_bundle(f, &bundle, &sigs);
+    assert!(report.contains("duplicate nullifier"), "{report}");
+    let (status, json) = audit_json(f, &bundle);
+    assert_eq!((status, json["count"].clone()), (0, Value::from(3)));
+
+    // A bundle that repeats a line anyway: counted once, the copy rejected.
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut header: Value = serde_json::from_str(lines[0]).unwrap();
+    header["signatures"] = Value::from(4);
+    let forged = format!(
+        "{}\n{}\n{}\n{}\n{}\n",
+        header, lines[1], lines[1], lines[2], lines[3]
+    );
+    let dup = tmp.path().join("dup.jsonl");
+    std::fs::write(&dup, forged).unwrap();
+    let (status, json) = audit_json(f, &dup);
+    assert_eq!(status, 1);
+    assert_eq!(json["count"], 3);
+    assert_eq!(reasons(&json), ["duplicate_nullifier"]);
+}
+
+#[test]
+fn signature_moved_to_another_petition_is_rejected() {
+    let f = fixture();
+    let tmp = scratch();
+    let other = tmp.path().join("other.json");
+    ok(&[
+        "petition",
+        "new",
+        "--registry",
+        s(&f.path("registry.json")),
+        "--title",
+        "Other",
+        "--text-file",
+        s(&f.path("letter.txt")),
+        "--disclose",
+        "status",
+        "--out",
+        s(&other),
+    ]);
+    // Verified against the other petition: it names the wrong petition.
+    let out = run(&[
+        "verify",
+        s(&f.path("alice.sig")),
+        "--petition",
+        s(&other),
+        "--registry",
+        s(&f.path("registry.json")),
+        "--keys",
+        s(&f.path("keys")),
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("another petition"));
+    // Relabelled with the other petition's id: the proof no longer verifies (scope differs).
+    let other_id = blake3::hash(&std::fs::read(&other).unwrap())
+        .to_hex()
+        .to_string();
+    let mut sig: Value =
+        serde_json::from_slice(&std::fs::read(f.path("alice.sig")).unwrap()).unwrap();
+    sig["petition"] = Value::from(other_id);
+    sig["mask"] = Value::from(1);
+    sig["disclosed"] = serde_json::json!([1, 0, 0, 0]);
+    let moved = tmp.path().join("moved.sig");
+    std::fs::write(&moved, sig.to_string()).unwrap();
+    let out = run(&[
+        "verify",
+        s(&moved),
+        "--petition",
+        s(&other),
+        "--registry",
+        s(&f.path("registry.json")),
+        "--keys",
+        s(&f.path("keys")),
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("invalid proof"));
+}
+
+#[test]
+fn tampered_bundle_entries_are_each_rejected_with_a_reason() {
+    let f = fixture();
+    let tmp = scratch();
+    let bundle = tmp.path().join("bundle.jsonl");
+    build_bundle(f, &bundle, &three_sigs(f));
+    let r_plus = |hex: &str| {
+        let x = field::from_hex(hex).unwrap();
+        let mut big = ark_ff::PrimeField::into_bigint(x);
+        ark_ff::BigInteger::add_with_carry(&mut big, &<Fr as ark_ff::PrimeField>::MODULUS);
+        format!("0x{}", hex::encode(ark_ff::BigInteger::to_bytes_be(&big)))
+    };
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "root not a checkpoint",
+            Box::new(|v| v["root"] = Value::from(field::to_hex(&Fr::from(12345u64)))),
+            "unknown_root",
+        ),
+        (
+            "tampered disclosed",
+            Box::new(|v| v["disclosed"][0] = Value::from(2)),
+            "invalid_proof",
+        ),
+        (
+            "disclosed outside the mask",
+            Box::new(|v| v["disclosed"][1] = Value::from(2)),
+            "malformed",
+        ),
+        (
+            "flipped proof byte",
+            Box::new(|v| {
+                let mut p = v["proof"].as_str().unwrap().to_owned();
+                let c = if &p[10..11] == "0" { "1" } else { "0" };
+                p.replace_range(10..11, c);
+                v["proof"] = Value::from(p);
+            }),
+            "invalid_proof",
+        ),
+        (
+            "nullifier + r",
+            Box::new(move |v| {
+                let n = v["nullifier"].as_str().unwrap().to_owned();
+                v["nullifier"] = Value::from(r_plus(&n));
+            }),
+            "malformed",
+        ),
+        (
+            "mask not allowed",
+            Box::new(|v| v["mask"] = Value::from(7)),
+            "mask_not_allowed",
+        ),
+        (
+            "comment added",
+            Box::new(|v| v["comment"] = Value::from("injected")),
+            "invalid_proof",
+        ),
+        (
+            "unknown field",
+            Box::new(|v| v["extra"] = Value::from(1)),
+            "malformed",
+        ),
+    ];
+    for (name, edit, expected) in cases {
+        let edited = tmp.path().join("edited.jsonl");
+        edit_bundle_line(&bundle, &edited, 2, edit);
+        let (status, json) = audit_json(f, &edited);
+        assert_eq!(status, 1, "{name}: {json}");
+        assert_eq!(json["count"], 2, "{name}");
+        assert_eq!(reasons(&json), [expected], "{name}: {json}");
+    }
+}
+
+#[test]
+fn checkpoints_must_be_signed_by_the_registrar() {
+    let f = fixture();
+    let tmp = scratch();
+    let bundle = tmp.path().join("bundle.jsonl");
+    build_bundle(f, &bundle, &three_sigs(f));
+    // The auditor's registrar key differs from the one that signed.
+    let other = tmp.path().join("other.key");
+    let keygen = ok(&["registrar", "keygen", "--out", s(&other)]);
+    let other_pub = keygen
+        .lines()
+        .find_map(|l| l.strip_prefix("public key (publish this): "))
+        .unwrap();
+    let out = run(&["audit", s(&bundle), "--registrar-key", other_pub, "--json"]);
+    assert_eq!(code(&out), 1);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["count"], 0);
+    assert!(
+        json["fatal"].as_str().unwrap().contains("registrar key"),
+        "{json}"
+    );
+
+    // A checkpoint whose signature was made by another key (public key swapped in).
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let (head, rest) = text.split_once('\n').unwrap();
+    let mut header: Value = serde_json::from_str(head).unwrap();
+    header["checkpoints"][0]["public_key"] = Value::from(other_pub);
+    let forged = tmp.path().join("forged.jsonl");
+    std::fs::write(&forged, format!("{header}\n{rest}")).unwrap();
+    let (status, json) = audit_json(f, &forged);
+    assert_eq!(status, 1);
+    assert!(
+        json["fatal"].as_str().unwrap().contains("checkpoint"),
+        "{json}"
+    );
+
+    // A pinned verifying key that differs.
+    let out = run(&[
+        "audit",
+        s(&bundle),
+        "--registrar-key",
+        &f.registrar_pub,
+        "--vk-hash",
+        &"ab".repeat(32),
+    ]);
+    assert_eq!(code(&out), 1);
+}
+
+#[test]
+fn removed_member_cannot_sign_after_removal() {
+    let f = fixture();
+    let tmp = scratch();
+    let dir = tmp.path();
+    for file in ["registry.json", "dave.id", "letter.txt"] {
+        std::fs::copy(f.path(file), dir.join(file)).unwrap();
+    }
+    let p = |n: &str| dir.join(n);
+    let old_registry = p("registry-before-removal.json");
+    std::fs::copy(p("registry.json"), &old_registry).unwrap();
+    ok(&[
+        "registry",
+        "remove",
+        s(&p("registry.json")),
+        "--index",
+        "24",
+    ]);
+    ok(&[
+        "registry",
+        "checkpoint",
+        s(&p("registry.json")),
+        "--key",
+        s(&f.path("registrar.key")),
+    ]);
+    ok(&[
+        "petition",
+        "new",
+        "--registry",
+        s(&p("registry.json")),
+        "--title",
+        "After removal",
+        "--text-file",
+        s(&p("letter.txt")),
+        "--disclose",
+        "status",
+        "--min-checkpoint",
+        "1",
+        "--out",
+        s(&p("petition2.json")),
+    ]);
+    // With the current registry: not a member any more.
+    let (id, pet, keys, out_sig, reg) = (
+        p("dave.id"),
+        p("petition2.json"),
+        f.path("keys"),
+        p("dave.sig"),
+        p("registry.json"),
+    );
+    let common = [
+        "--identity",
+        s(&id),
+        "--petition",
+        s(&pet),
+        "--keys",
+        s(&keys),
+        "--accept-small-anonymity-set",
+        "--out",
+        s(&out_sig),
+    ];
+    let mut args = vec!["sign", "--registry", s(&reg)];
+    args.extend(common);
+    let out = run(&args);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not in this registry"));
+    // With the old registry copy (checkpoint 0 only): refused too, older than the minimum.
+    let mut args = vec!["sign", "--registry", s(&old_registry)];
+    args.extend(common);
+    let out = run(&args);
+    assert_eq!(code(&out), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("minimum"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn small_anonymity_sets_are_refused_by_default() {
+    let f = fixture();
+    let tmp = scratch();
+    // Dave is the only former justice employee: disclosing anything identifies him.
+    let out = sign(
+        &f.dir,
+        "dave",
+        "petition.json",
+        s(&tmp.path().join("d.sig")),
+        &["--disclose", "status,ministry"],
+    );
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("only 1 member"), "{err}");
+    // By default he discloses nothing and his set is the whole registry.
+    let out = sign(
+        &f.dir,
+        "dave",
+        "petition.json",
+        s(&tmp.path().join("d2.sig")),
+        &["--min-anonymity", "20"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("disclosed:  nothing") && text.contains("anonymity:  25 members"),
+        "{text}"
+    );
+}
+
+#[test]
+fn secrets_are_private_and_never_printed() {
+    let f = fixture();
+    let tmp = scratch();
+    let id = tmp.path().join("me.id");
+    let out = ok(&["identity", "new", "--out", s(&id)]);
+    let file: Value = serde_json::from_slice(&std::fs::read(&id).unwrap()).unwrap();
+    let secret = file["secret"].as_str().unwrap();
+    assert!(!out.contains(secret));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&id).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let key = std::fs::metadata(f.path("registrar.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(key, 0o600);
+    }
+    // Refuses to overwrite an identity.
+    assert_eq!(code(&run(&["identity", "new", "--out", s(&id)])), 2);
+
+    // Encrypted with a passphrase: unreadable without it, same commitment with it.
+    let pass = tmp.path().join("pass.txt");
+    std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    let enc = tmp.path().join("enc.id");
+    let created = ok(&[
+        "identity",
+        "new",
+        "--out",
+        s(&enc),
+        "--passphrase-file",
+        s(&pass),
+    ]);
+    let raw = std::fs::read(&enc).unwrap();
+    assert!(raw.starts_with(b"age-encryption.org/v1"));
+    assert_eq!(code(&run(&["identity", "show", s(&enc)])), 2);
+    let shown = ok(&["identity", "show", s(&enc), "--passphrase-file", s(&pass)]);
+    assert!(created.contains(shown.trim()));
+    let wrong = tmp.path().join("wrong.txt");
+    std::fs::write(&wrong, "wrong\n").unwrap();
+    assert_eq!(
+        code(&run(&[
+            "identity",
+            "show",
+            s(&enc),
+            "--passphrase-file",
+            s(&wrong)
+        ])),
+        2
+    );
+}
+
+#[test]
+fn bad_files_for_every_input_give_exit_2_and_a_message() {
+    let f = fixture();
+    let tmp = scratch();
+    let bundle = tmp.path().join("bundle.jsonl");
+    build_bundle(f, &bundle, &three_sigs(f));
+    let good: Vec<(&str, PathBuf)> = vec![
+        ("identity", f.path("alice.id")),
+        ("registry", f.path("registry.json")),
+        ("petition", f.path("petition.json")),
+        ("signature", f.path("alice.sig")),
+        ("keys.json", f.path("keys/keys.json")),
+        ("verifying.key", f.path("keys/verifying.key")),
+        ("proving.key", f.path("keys/proving.key")),
+        ("bundle", bundle.clone()),
+        ("schema", f.path("schema.json")),
+        ("registrar key", f.path("registrar.key")),
+        ("csv", f.path("members.csv")),
+    ];
+    for (what, path) in good {
+        let bytes = std::fs::read(&path).unwrap();
+        let variants: Vec<(&str, Vec<u8>)> = vec![
+            ("empty", Vec::new()),
+            ("truncated", bytes[..bytes.len().min(40) / 2].to_vec()),
+            ("garbage", b"\x00\xffnot a file {[".to_vec()),
+        ];
+        for (how, content) in variants {
+            let case = tmp.path().join(format!("case-{}", what.replace(' ', "_")));
+            let _ = std::fs::remove_dir_all(&case);
+            std::fs::create_dir_all(case.join("keys")).unwrap();
+            for k in ["keys.json", "verifying.key", "proving.key"] {
+                std::fs::copy(f.path(&format!("keys/{k}")), case.join("keys").join(k)).unwrap();
+            }
+            let target = match what {
+                "keys.json" | "verifying.key" | "proving.key" => case.join("keys").join(what),
+                _ => case.join(path.file_name().unwrap()),
+            };
+            std::fs::write(&target, &content).unwrap();
+            let pick = |name: &str, default: PathBuf| {
+                if what == name {
+                    target.clone()
+                } else {
+                    default
+                }
+            };
+            let keys = case.join("keys");
+            let reg = pick("registry", f.path("registry.json"));
+            let pet = pick("petition", f.path("petition.json"));
+            let args: Vec<String> = match what {
+                "identity" | "keys.json" | "verifying.key" | "proving.key" | "registry"
+                | "petition" => vec![
+                    "sign".into(),
+                    "--identity".into(),
+                    s(&pick("identity", f.path("alice.id"))).into(),
+                    "--registry".into(),
+                    s(&reg).into(),
+                    "--petition".into(),
+                    s(&pet).into(),
+                    "--keys".into(),
+                    s(&keys).into(),
+                    "--out".into(),
+                    s(&case.join("out.sig")).into(),
+                ],
+                "signature" => vec![
+                    "verify".into(),
+                    s(&target).into(),
+                    "--petition".into(),
+                    s(&pet).into(),
+                    "--registry".into(),
+                    s(&reg).into(),
+                    "--keys".into(),
+                    s(&keys).into(),
+                ],
+                "bundle" => vec![
+                    "audit".into(),
+                    s(&target).into(),
+                    "--registrar-key".into(),
+                    f.registrar_pub.clone(),
+                ],
+                "schema" => vec![
+                    "registry".into(),
+                    "init".into(),
+                    "--schema".into(),
+                    s(&target).into(),
+                    "--out".into(),
+                    s(&case.join("r.json")).into(),
+                ],
+                "registrar key" => {
+                    std::fs::copy(f.path("registry.json"), case.join("r.json")).unwrap();
+                    vec![
+                        "registry".into(),
+                        "checkpoint".into(),
+                        s(&case.join("r.json")).into(),
+                        "--key".into(),
+                        s(&target).into(),
+                    ]
+                }
+                "csv" => {
+                    std::fs::copy(f.path("registry.json"), case.join("r.json")).unwrap();
+                    vec![
+                        "registry".into(),
+                        "add".into(),
+                        s(&case.join("r.json")).into(),
+                        "--csv".into(),
+                        s(&target).into(),
+                    ]
+                }
+                _ => unreachable!(),
+            };
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = run(&refs);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                code(&out),
+                2,
+                "{what} {how}: expected exit 2\nstdout: {}\nstderr: {stderr}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            assert!(stderr.starts_with("error:"), "{what} {how}: {stderr}");
+            assert!(
+                !case.join("out.sig").exists(),
+                "{what} {how}: wrote a signature anyway"
+            );
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_has_examples() {
+    assert_eq!(code(&run(&[])), 2);
+    assert_eq!(code(&run(&["sign"])), 2);
+    assert_eq!(code(&run(&["no-such-command"])), 2);
+    assert_eq!(
+        code(&run(&["audit", "/nonexistent", "--registrar-key", "zz"])),
+        2
+    );
+    for cmd in [
+        &["setup"][..],
+        &["sign"],
+        &["audit"],
+        &["verify"],
+        &["demo"],
+        &["registry", "add"],
+        &["petition", "new"],
+        &["bundle", "build"],
+        &["identity", "new"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let help = ok(&args);
+        assert!(
+            help.contains("Example: undersign"),
+            "{cmd:?} --help has no example:\n{help}"
+        );
+    }
+}
