@@ -65,12 +65,17 @@ impl PublicInputs {
 
 /// Every private value the circuit reads, as raw field elements so that tests can hand it
 /// values an honest prover never would (a path bit of 2, a code of 2^16, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` is redacted and the secret values are zeroized on drop: a witness identifies its
+/// signer.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Witness {
     /// The signer's field secret.
     pub sk: Fr,
     /// The four attribute codes.
     pub codes: [Fr; SLOTS],
+    /// `code_bits[i][j]` is bit `j` of code `i`.
+    pub code_bits: [[Fr; CODE_BITS]; SLOTS],
     /// The leaf index.
     pub index: Fr,
     /// `path_bits[h]` is bit `h` of the index.
@@ -81,6 +86,25 @@ pub struct Witness {
     pub leaf_inverse: Fr,
     /// The four mask bits.
     pub mask_bits: [Fr; SLOTS],
+}
+
+impl std::fmt::Debug for Witness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Witness(<redacted>)")
+    }
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.sk.zeroize();
+        self.codes.zeroize();
+        self.code_bits.iter_mut().for_each(|bits| bits.zeroize());
+        self.index.zeroize();
+        self.path_bits.zeroize();
+        self.siblings.zeroize();
+        self.leaf_inverse.zeroize();
+    }
 }
 
 /// An honest signer's statement: public inputs plus witness.
@@ -108,6 +132,7 @@ impl Statement {
         let witness = Witness {
             sk,
             codes: attributes.0.map(|c| Fr::from(u64::from(c))),
+            code_bits: attributes.0.map(|c| std::array::from_fn(|j| Fr::from(u64::from((c >> j) & 1)))),
             index: Fr::from(path.index),
             path_bits: (0..path.siblings.len())
                 .map(|h| Fr::from((path.index >> h) & 1))
@@ -136,6 +161,21 @@ pub struct MembershipCircuit {
     pub depth: u32,
     /// The statement to prove, or `None` in setup mode.
     pub statement: Option<Statement>,
+    /// Tests only: a constraint to leave out, to show a negative test depends on it.
+    #[cfg(test)]
+    omit: Option<Check>,
+}
+
+/// Tests only: the constraints a negative test can be shown to isolate.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    CodeBitBoolean,
+    CodeBitSum,
+    LeafNonZero,
+    PathBitBoolean,
+    IndexSum,
+    MaskBitBoolean,
 }
 
 impl MembershipCircuit {
@@ -144,6 +184,8 @@ impl MembershipCircuit {
         Self {
             depth,
             statement: None,
+            #[cfg(test)]
+            omit: None,
         }
     }
 
@@ -152,6 +194,8 @@ impl MembershipCircuit {
         Self {
             depth,
             statement: Some(statement),
+            #[cfg(test)]
+            omit: None,
         }
     }
 }
@@ -190,6 +234,18 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
         let one = FpVar::Constant(Fr::from(1u64));
         let zero = FpVar::Constant(Fr::zero());
         let enforce_boolean = |bit: &FpVar<Fr>| bit.mul_equals(&(bit - &one), &zero);
+        // Tests can leave one constraint out to show a negative test depends on it.
+        #[cfg(test)]
+        let omit = self.omit;
+        macro_rules! enforced {
+            ($check:ident) => {{
+                #[cfg(test)]
+                let on = omit != Some(Check::$check);
+                #[cfg(not(test))]
+                let on = true;
+                on
+            }};
+        }
 
         // 1–2. Identity, attribute codes with 16-bit range checks, leaf.
         let sk = private(&|w| w.sk)?;
@@ -199,12 +255,16 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
             let mut sum = FpVar::Constant(Fr::zero());
             let mut weight = Fr::from(1u64);
             for bit_index in 0..CODE_BITS {
-                let bit = private(&|w| low_bit(w.codes[slot], bit_index))?;
-                enforce_boolean(&bit)?;
+                let bit = private(&|w| w.code_bits[slot][bit_index])?;
+                if enforced!(CodeBitBoolean) {
+                    enforce_boolean(&bit)?;
+                }
                 sum += &bit * weight;
                 weight.double_in_place();
             }
-            sum.enforce_equal(&code)?;
+            if enforced!(CodeBitSum) {
+                sum.enforce_equal(&code)?;
+            }
             codes.push(code);
         }
         let mut attrs = FpVar::Constant(Fr::zero());
@@ -216,7 +276,9 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
 
         // 3. The leaf is not 0.
         let leaf_inverse = private(&|w| w.leaf_inverse)?;
-        leaf.mul_equals(&leaf_inverse, &one)?;
+        if enforced!(LeafNonZero) {
+            leaf.mul_equals(&leaf_inverse, &one)?;
+        }
 
         // 4–5. Path bits from the index, Merkle path to the root.
         let index = private(&|w| w.index)?;
@@ -225,7 +287,9 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
         let mut weight = Fr::from(1u64);
         for h in 0..depth {
             let bit = private(&|w| w.path_bits[h])?;
-            enforce_boolean(&bit)?;
+            if enforced!(PathBitBoolean) {
+                enforce_boolean(&bit)?;
+            }
             index_sum += &bit * weight;
             weight.double_in_place();
             let sibling = private(&|w| w.siblings[h])?;
@@ -234,7 +298,9 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
             let right = &node + &sibling - &left;
             node = poseidon::hash(&[left, right])?;
         }
-        index_sum.enforce_equal(&index)?;
+        if enforced!(IndexSum) {
+            index_sum.enforce_equal(&index)?;
+        }
         node.enforce_equal(&root)?;
 
         // 6. Nullifier.
@@ -245,7 +311,9 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
         let mut disclosed_sum = FpVar::Constant(Fr::zero());
         for (slot, code) in codes.iter().enumerate() {
             let bit = private(&|w| w.mask_bits[slot])?;
-            enforce_boolean(&bit)?;
+            if enforced!(MaskBitBoolean) {
+                enforce_boolean(&bit)?;
+            }
             mask_sum += &bit * Fr::from(1u64 << slot);
             disclosed_sum += (&bit * code) * slot_weight(slot);
         }
@@ -271,11 +339,6 @@ fn slot_weight(slot: usize) -> Fr {
     Fr::from(2u64).pow([(CODE_BITS * slot) as u64])
 }
 
-/// Bit `bit_index` of the canonical integer of `value`.
-fn low_bit(value: Fr, bit_index: usize) -> Fr {
-    use ark_ff::{BigInteger, PrimeField};
-    Fr::from(u64::from(value.into_bigint().get_bit(bit_index)))
-}
 
 #[cfg(test)]
 mod tests;

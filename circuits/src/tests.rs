@@ -3,6 +3,7 @@
 
 use super::*;
 use ark_relations::gr1cs::{ConstraintSystem, SynthesisMode};
+use ark_ff::AdditiveGroup;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use undersign_core::identity::{self as id, IdentitySecret};
@@ -56,12 +57,19 @@ fn honest(f: &Fixture) -> Statement {
 }
 
 fn satisfied(statement: Statement) -> bool {
+    check(statement, None)
+}
+
+/// Whether `statement` satisfies the circuit with constraint `omit` left out.
+fn check(statement: Statement, omit: Option<Check>) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_mode(SynthesisMode::Prove {
         construct_matrices: true,
         generate_lc_assignments: false,
     });
-    match MembershipCircuit::with_statement(DEPTH, statement).generate_constraints(cs.clone()) {
+    let mut circuit = MembershipCircuit::with_statement(DEPTH, statement);
+    circuit.omit = omit;
+    match circuit.generate_constraints(cs.clone()) {
         Ok(()) => {
             cs.finalize();
             cs.is_satisfied().unwrap()
@@ -112,19 +120,82 @@ fn tampered_witnesses_are_rejected() {
         s.witness.path_bits[0] = one - s.witness.path_bits[0];
         s.witness.index = Fr::from(MEMBER ^ 1);
     });
-    assert_rejected("non-boolean path bit", |s| {
-        // 6 = 0b0110: bits (0, 1, 1). Use bit0 = 2 and bit1 = 0, which also sum to 6.
-        s.witness.path_bits[0] = Fr::from(2u64);
-        s.witness.path_bits[1] = Fr::zero();
-    });
-    assert_rejected("non-boolean mask bit", |s| {
-        // mask 3 = 1 + 2: use bit0 = 3, bit1 = 0.
-        s.witness.mask_bits[0] = Fr::from(3u64);
-        s.witness.mask_bits[1] = Fr::zero();
-    });
     assert_rejected("mask bits not matching mask", |s| {
         s.witness.mask_bits[3] = one
     });
+}
+
+/// Asserts the tampered statement is rejected, and accepted once `isolated` is left out: the
+/// test really exercises that one constraint.
+fn assert_isolates(what: &str, statement: Statement, isolated: Check) {
+    assert!(!satisfied(statement.clone()), "{what} was accepted");
+    assert!(check(statement, Some(isolated)), "{what} is not caught by {isolated:?} alone");
+}
+
+#[test]
+fn non_boolean_path_bit_would_let_an_outsider_in() {
+    // An outsider with leaf `node` steers a fractional bit so that level 0 yields the member's
+    // real pair (L, R): left = node + b·(sibling − node) = L and right = node + sibling − left = R.
+    let f = fixture();
+    let mut s = honest(&f);
+    let outsider = IdentitySecret::from_bytes([77u8; 32]);
+    let attrs = Attributes([2, 2, 2, 2]);
+    let node = id::member_leaf(outsider.commitment(), &attrs);
+    let (l, r) = (f.tree.leaves()[6], f.tree.leaves()[7]);
+    let sibling = l + r - node;
+    let bit = (l - node) * (l + r - node.double()).inverse().unwrap();
+    let w = &mut s.witness;
+    w.sk = outsider.sk();
+    w.codes = attrs.0.map(|c| Fr::from(u64::from(c)));
+    w.code_bits = attrs.0.map(|c| std::array::from_fn(|j| Fr::from(u64::from((c >> j) & 1))));
+    w.leaf_inverse = node.inverse().unwrap();
+    w.siblings[0] = sibling;
+    w.path_bits[0] = bit;
+    w.index = w.path_bits.iter().enumerate().map(|(h, b)| *b * Fr::from(1u64 << h)).sum();
+    w.mask_bits = [Fr::zero(); 4];
+    s.public.nullifier = id::nullifier(s.public.scope, outsider.sk());
+    s.public.mask = Fr::zero();
+    s.public.disclosed = Fr::zero();
+    assert_isolates("fractional path bit", s, Check::PathBitBoolean);
+}
+
+#[test]
+fn non_boolean_mask_bits_would_forge_a_disclosed_code() {
+    // Codes [1, 7, 3, 0]: m1 = 1/(7·2^16 − 2), m0 = 1 − 2·m1 give mask 1 and disclosed 2.
+    let f = fixture();
+    let mut s = honest(&f);
+    let m1 = (Fr::from(7u64 << 16) - Fr::from(2u64)).inverse().unwrap();
+    s.witness.mask_bits = [Fr::from(1u64) - m1.double(), m1, Fr::zero(), Fr::zero()];
+    s.public.mask = Fr::from(1u64);
+    s.public.disclosed = Fr::from(2u64);
+    assert_isolates("fractional mask bits", s, Check::MaskBitBoolean);
+}
+
+#[test]
+fn non_boolean_code_bit_would_forge_a_disclosed_code() {
+    // codes (1 − 2^16, 8) pack like (1, 7); bit 0 of code 0 carries the −2^16.
+    let f = fixture();
+    let mut s = honest(&f);
+    let w = &mut s.witness;
+    w.codes[0] = Fr::from(1u64) - Fr::from(1u64 << 16);
+    w.codes[1] = Fr::from(8u64);
+    w.code_bits[0] = [Fr::zero(); CODE_BITS];
+    w.code_bits[0][0] = w.codes[0];
+    w.code_bits[1] = std::array::from_fn(|j| Fr::from(u64::from((8u16 >> j) & 1)));
+    w.mask_bits = [Fr::zero(), Fr::from(1u64), Fr::zero(), Fr::zero()];
+    s.public.mask = Fr::from(2u64);
+    s.public.disclosed = Fr::from(8u64 << 16);
+    assert_isolates("fractional code bit", s, Check::CodeBitBoolean);
+}
+
+#[test]
+fn leaf_inverse_and_index_constraints_are_each_exercised() {
+    let mut s = honest(&fixture());
+    s.witness.leaf_inverse += Fr::from(1u64);
+    assert_isolates("wrong leaf inverse", s, Check::LeafNonZero);
+    let mut s = honest(&fixture());
+    s.witness.index += Fr::from(1u64);
+    assert_isolates("index not matching its bits", s, Check::IndexSum);
 }
 
 #[test]

@@ -1,0 +1,231 @@
+//! The audit and bundle build on in-memory bundles: counting, duplicates, order, truncation,
+//! oversized and garbage lines, and header problems.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use std::io::Cursor;
+use undersign_core::attributes::{Attributes, Mask};
+use undersign_core::identity::IdentitySecret;
+use undersign_core::scope::message;
+use undersign_proof::encoding::ProofBytes;
+use undersign_proof::{KeySet, Prover, Statement};
+use undersign_registry::registrar::RegistrarKey;
+use undersign_registry::registry::Registry;
+use undersign_registry::schema::{Schema, SlotSchema};
+use undersign_tally::bundle::{self, AuditOptions, BundleError};
+use undersign_tally::check::Checker;
+use undersign_tally::petition::{PetitionFields, PetitionFile};
+use undersign_tally::signature::Signature;
+
+const DEPTH: u32 = 4;
+
+struct World {
+    registry: Registry,
+    registrar: RegistrarKey,
+    petition: PetitionFile,
+    prover: Prover,
+    signatures: Vec<Signature>,
+}
+
+fn world() -> World {
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let schema = Schema::new(vec![SlotSchema {
+        name: "status".into(),
+        labels: [("current".to_owned(), 1u16), ("former".to_owned(), 2)].into_iter().collect(),
+    }])
+    .unwrap();
+    let mut registry = Registry::new(schema, DEPTH, [7u8; 32]).unwrap();
+    let secrets: Vec<IdentitySecret> = (0..6).map(|_| IdentitySecret::from_bytes(rng.gen())).collect();
+    for (i, secret) in secrets.iter().enumerate() {
+        registry.add(secret.commitment(), Attributes([1 + (i as u16 % 2), 0, 0, 0])).unwrap();
+    }
+    let registrar = RegistrarKey::from_secret_bytes(&[5u8; 32]);
+    registry.checkpoint(&registrar, 1_800_000_000).unwrap();
+    let petition = PetitionFile::create(PetitionFields {
+        version: 1,
+        kind: undersign_tally::petition::KIND.into(),
+        title: "Test".into(),
+        text: "Text".into(),
+        registry: hex::encode(registry.id()),
+        registrar_key: registrar.public_key().to_hex(),
+        disclose: vec![0],
+        min_checkpoint: 0,
+        nonce: "00".repeat(32),
+    })
+    .unwrap();
+    let keys = KeySet::development(DEPTH, &[1u8; 32]).unwrap();
+    let prover = Prover::new(DEPTH, keys.proving_key).unwrap();
+    let tree = registry.tree().unwrap();
+    let signatures = (0..4)
+        .map(|i| {
+            let attrs = registry.members()[i].as_ref().unwrap().attributes;
+            let mask = Mask::from_slots(&[0]).unwrap();
+            let statement = Statement::new(
+                secrets[i].sk(),
+                &attrs,
+                &tree.path(i as u64).unwrap(),
+                tree.root(),
+                petition.scope(),
+                message(None),
+                mask,
+            );
+            let proof = prover.prove(&statement, &mut rng).unwrap();
+            Signature {
+                petition: petition.id(),
+                root: tree.root(),
+                nullifier: statement.public.nullifier,
+                mask,
+                disclosed: attrs.disclose(mask),
+                comment: None,
+                proof: ProofBytes::encode(&proof).unwrap(),
+            }
+        })
+        .collect();
+    World { registry, registrar, petition, prover, signatures }
+}
+
+fn bundle_bytes(w: &World, signatures: &[Signature]) -> Vec<u8> {
+    let mut out = Vec::new();
+    bundle::write_bundle(
+        &mut out,
+        &w.petition,
+        w.registry.schema(),
+        w.registry.checkpoints(),
+        w.prover.verifier(),
+        signatures,
+    )
+    .unwrap();
+    out
+}
+
+fn options(w: &World) -> AuditOptions {
+    AuditOptions { registrar_key: w.registrar.public_key(), pinned_vk_hash: None }
+}
+
+fn sorted(w: &World) -> Vec<Signature> {
+    let mut s = w.signatures.clone();
+    s.sort_by_key(|s| s.nullifier_key());
+    s
+}
+
+#[test]
+fn clean_bundle_counts_and_breaks_down() {
+    let w = world();
+    let report = bundle::audit(Cursor::new(bundle_bytes(&w, &sorted(&w))), &options(&w)).unwrap();
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.count, 4);
+    let rows = &report.breakdown[0].rows;
+    assert_eq!((rows[0].label.as_str(), rows[0].count), ("current", 2));
+    assert_eq!((rows[1].label.as_str(), rows[1].count), ("former", 2));
+}
+
+#[test]
+fn unsorted_truncated_and_oversized_lines_are_reported() {
+    let w = world();
+    let mut reversed = sorted(&w);
+    reversed.reverse();
+    let report = bundle::audit(Cursor::new(bundle_bytes(&w, &reversed)), &options(&w)).unwrap();
+    assert_eq!(report.count, 4);
+    assert!(report.problems.iter().any(|p| p.contains("not sorted")), "{:?}", report.problems);
+
+    // Drop the last line: the header's count no longer matches.
+    let bytes = bundle_bytes(&w, &sorted(&w));
+    let text = String::from_utf8(bytes).unwrap();
+    let cut = text.trim_end().rfind('\n').unwrap();
+    let report = bundle::audit(Cursor::new(text[..=cut].to_owned()), &options(&w)).unwrap();
+    assert_eq!(report.count, 3);
+    assert!(report.problems.iter().any(|p| p.contains("announces 4")), "{:?}", report.problems);
+
+    // An enormous line and a garbage line are rejected one by one; the rest still count.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines.insert(2, "x".repeat(1 << 20));
+    lines.insert(3, "{\"version\":1".to_owned());
+    let report = bundle::audit(Cursor::new(lines.join("\n") + "\n"), &options(&w)).unwrap();
+    assert_eq!(report.count, 4);
+    assert_eq!(report.rejected.len(), 2);
+    assert!(report.rejected.iter().all(|r| r.code == "malformed"));
+}
+
+#[test]
+fn unreadable_and_untrusted_headers() {
+    let w = world();
+    assert!(matches!(bundle::audit(Cursor::new(Vec::new()), &options(&w)), Err(BundleError::Empty)));
+    assert!(matches!(bundle::audit(Cursor::new(b"{}\n".to_vec()), &options(&w)), Err(BundleError::Header(_))));
+    let other = AuditOptions { registrar_key: RegistrarKey::from_secret_bytes(&[6u8; 32]).public_key(), pinned_vk_hash: None };
+    let report = bundle::audit(Cursor::new(bundle_bytes(&w, &sorted(&w))), &other).unwrap();
+    assert!(report.fatal.is_some());
+    assert_eq!(report.count, 0);
+    let pinned = AuditOptions { registrar_key: w.registrar.public_key(), pinned_vk_hash: Some("00".repeat(32)) };
+    let report = bundle::audit(Cursor::new(bundle_bytes(&w, &sorted(&w))), &pinned).unwrap();
+    assert!(report.fatal.as_deref().unwrap_or("").contains("pinned"));
+}
+
+#[test]
+fn build_keeps_one_per_nullifier_whatever_the_arrival_order() {
+    let w = world();
+    let checker = Checker::new(w.petition.clone(), w.registry.checkpoints(), w.prover.verifier().clone());
+    let mut inputs: Vec<(String, Vec<u8>)> = w
+        .signatures
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("sig{i}"), s.to_json_pretty().into_bytes()))
+        .collect();
+    inputs.push(("copy".into(), w.signatures[2].to_json_line().into_bytes()));
+    inputs.push(("junk".into(), b"junk".to_vec()));
+    let forward = bundle::build(&checker, inputs.clone());
+    inputs.reverse();
+    let backward = bundle::build(&checker, inputs);
+    assert_eq!(forward.accepted, backward.accepted);
+    assert_eq!(forward.accepted, sorted(&w));
+    let codes: Vec<&str> = forward.dropped.iter().map(|d| d.code).collect();
+    assert_eq!(codes.len(), 2);
+    assert!(codes.contains(&"duplicate_nullifier") && codes.contains(&"malformed"));
+    assert_eq!(forward.newest_checkpoint, Some(0));
+}
+
+#[test]
+fn signature_parsing_is_strict() {
+    let w = world();
+    let good = w.signatures[0].to_json_line();
+    assert_eq!(Signature::from_json(good.as_bytes()).unwrap(), w.signatures[0]);
+    let mutate = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+        f(&mut v);
+        Signature::from_json(v.to_string().as_bytes())
+    };
+    assert!(mutate(&|v| v["version"] = 2.into()).is_err());
+    assert!(mutate(&|v| v["kind"] = "undersign-petition".into()).is_err());
+    assert!(mutate(&|v| v["mask"] = 16.into()).is_err());
+    assert!(mutate(&|v| v["disclosed"][0] = 70000.into()).is_err());
+    assert!(mutate(&|v| v["disclosed"][2] = 1.into()).is_err());
+    assert!(mutate(&|v| v["comment"] = "x".repeat(1001).into()).is_err());
+    assert!(mutate(&|v| v["proof"] = v["proof"].as_str().unwrap().to_uppercase().into()).is_err());
+    assert!(mutate(&|v| v["root"] = v["root"].as_str().unwrap().trim_start_matches("0x").into()).is_err());
+    assert!(mutate(&|v| {
+        v.as_object_mut().unwrap().remove("comment");
+    })
+    .is_err());
+    assert!(Signature::from_json(&vec![b' '; 5000]).is_err());
+}
+
+#[test]
+fn petition_parsing_is_strict() {
+    let w = world();
+    let good: serde_json::Value = serde_json::from_slice(w.petition.bytes()).unwrap();
+    let parse = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        PetitionFile::parse(v.to_string().into_bytes())
+    };
+    assert!(parse(&|_| {}).is_ok());
+    assert!(parse(&|v| v["disclose"] = serde_json::json!([1, 0])).is_err());
+    assert!(parse(&|v| v["disclose"] = serde_json::json!([4])).is_err());
+    assert!(parse(&|v| v["registrar_key"] = "00".repeat(32).into()).is_err());
+    assert!(parse(&|v| v["nonce"] = "zz".into()).is_err());
+    assert!(parse(&|v| v["title"] = "".into()).is_err());
+    assert!(parse(&|v| v["surprise"] = 1.into()).is_err());
+    // The id and scope are over the exact bytes: reformatting makes another petition.
+    let reformatted = PetitionFile::parse(good.to_string().into_bytes()).unwrap();
+    assert_ne!(reformatted.id(), w.petition.id());
+    assert_ne!(reformatted.scope(), w.petition.scope());
+}
