@@ -132,7 +132,9 @@ impl Statement {
         let witness = Witness {
             sk,
             codes: attributes.0.map(|c| Fr::from(u64::from(c))),
-            code_bits: attributes.0.map(|c| std::array::from_fn(|j| Fr::from(u64::from((c >> j) & 1)))),
+            code_bits: attributes
+                .0
+                .map(|c| std::array::from_fn(|j| Fr::from(u64::from((c >> j) & 1)))),
             index: Fr::from(path.index),
             path_bits: (0..path.siblings.len())
                 .map(|h| Fr::from((path.index >> h) & 1))
@@ -338,7 +340,6 @@ pub fn constraint_count(depth: u32) -> Result<usize, SynthesisError> {
 fn slot_weight(slot: usize) -> Fr {
     Fr::from(2u64).pow([(CODE_BITS * slot) as u64])
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -2,8 +2,8 @@
 //! public input leaves some constraint unsatisfied.
 
 use super::*;
-use ark_relations::gr1cs::{ConstraintSystem, SynthesisMode};
 use ark_ff::AdditiveGroup;
+use ark_relations::gr1cs::{ConstraintSystem, SynthesisMode};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use undersign_core::identity::{self as id, IdentitySecret};
@@ -129,7 +129,10 @@ fn tampered_witnesses_are_rejected() {
 /// test really exercises that one constraint.
 fn assert_isolates(what: &str, statement: Statement, isolated: Check) {
     assert!(!satisfied(statement.clone()), "{what} was accepted");
-    assert!(check(statement, Some(isolated)), "{what} is not caught by {isolated:?} alone");
+    assert!(
+        check(statement, Some(isolated)),
+        "{what} is not caught by {isolated:?} alone"
+    );
 }
 
 #[test]
@@ -147,11 +150,18 @@ fn non_boolean_path_bit_would_let_an_outsider_in() {
     let w = &mut s.witness;
     w.sk = outsider.sk();
     w.codes = attrs.0.map(|c| Fr::from(u64::from(c)));
-    w.code_bits = attrs.0.map(|c| std::array::from_fn(|j| Fr::from(u64::from((c >> j) & 1))));
+    w.code_bits = attrs
+        .0
+        .map(|c| std::array::from_fn(|j| Fr::from(u64::from((c >> j) & 1))));
     w.leaf_inverse = node.inverse().unwrap();
     w.siblings[0] = sibling;
     w.path_bits[0] = bit;
-    w.index = w.path_bits.iter().enumerate().map(|(h, b)| *b * Fr::from(1u64 << h)).sum();
+    w.index = w
+        .path_bits
+        .iter()
+        .enumerate()
+        .map(|(h, b)| *b * Fr::from(1u64 << h))
+        .sum();
     w.mask_bits = [Fr::zero(); 4];
     s.public.nullifier = id::nullifier(s.public.scope, outsider.sk());
     s.public.mask = Fr::zero();

@@ -229,7 +229,7 @@ pub enum RegistryCommand {
 pub enum PetitionCommand {
     /// Create a petition file; its id is the blake3 hash of the file.
     ///
-    /// Example: undersign petition new --registry registry.json --title "Stop" --text-file letter.txt --disclose status,ministry --out petition.json
+    /// Example: undersign petition new --registry registry.json --title "Stop" --text-file letter.txt --disclose status,ministry --keys keys/ --out petition.json
     New {
         /// The registry whose members may sign (must have a checkpoint).
         #[arg(long)]
@@ -243,6 +243,9 @@ pub enum PetitionCommand {
         /// Slots signers may disclose, comma-separated names or numbers ("none" for none).
         #[arg(long)]
         disclose: String,
+        /// Key directory whose verifying key signatures must use (its hash goes in the petition).
+        #[arg(long)]
+        keys: PathBuf,
         /// Lowest checkpoint sequence whose root signatures may use (default: the newest).
         #[arg(long)]
         min_checkpoint: Option<u64>,

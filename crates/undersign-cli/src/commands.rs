@@ -41,6 +41,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             title,
             text_file,
             disclose,
+            keys,
             min_checkpoint,
             out,
         }) => petition_new(
@@ -48,6 +49,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             title,
             &text_file,
             &disclose,
+            &keys,
             min_checkpoint,
             &out,
         ),
@@ -360,6 +362,7 @@ fn petition_new(
     title: String,
     text_file: &Path,
     disclose: &str,
+    keys_dir: &Path,
     min_checkpoint: Option<u64>,
     out: &Path,
 ) -> Result<ExitCode> {
@@ -378,6 +381,8 @@ fn petition_new(
             latest.sequence
         );
     }
+    let (_, verifier) =
+        keys::load_verifier(keys_dir).with_context(|| format!("keys {}", keys_dir.display()))?;
     let mut nonce = [0u8; 32];
     OsRng.fill_bytes(&mut nonce);
     let petition = PetitionFile::create(PetitionFields {
@@ -387,6 +392,7 @@ fn petition_new(
         text,
         registry: hex::encode(registry.id()),
         registrar_key: latest.public_key.to_hex(),
+        verifying_key: verifier.key_hash().to_owned(),
         disclose: mask.slots().into_iter().map(|s| s as u64).collect(),
         min_checkpoint,
         nonce: hex::encode(nonce),

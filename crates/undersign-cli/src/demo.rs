@@ -186,6 +186,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             .into(),
         registry: hex::encode(registry.id()),
         registrar_key: registrar.public_key().to_hex(),
+        verifying_key: manifest.verifying_key.blake3.clone(),
         disclose: vec![0, 1],
         min_checkpoint: checkpoint.sequence,
         nonce: hex::encode(nonce),

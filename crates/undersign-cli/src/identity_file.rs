@@ -30,19 +30,20 @@ pub fn write(path: &Path, secret: &IdentitySecret, passphrase: Option<&str>) -> 
     };
     let json = Zeroizing::new(serde_json::to_vec_pretty(&fields)?);
     drop(Zeroizing::new(fields.secret));
-    let bytes = match passphrase {
+    let bytes = Zeroizing::new(match passphrase {
         None => json.to_vec(),
         Some(p) => {
             let recipient =
                 age::scrypt::Recipient::new(age::secrecy::SecretString::from(p.to_owned()));
             age::encrypt(&recipient, &json).context("encrypting the identity")?
         }
-    };
+    });
     write_atomic(path, &bytes, true).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Reads an identity file, decrypting it with `passphrase` if it is encrypted.
 pub fn read(path: &Path, passphrase: Option<&str>) -> Result<IdentitySecret> {
+    warn_if_readable_by_others(path);
     let bytes =
         std::fs::read(path).with_context(|| format!("reading identity file {}", path.display()))?;
     let json = if bytes.starts_with(AGE_MAGIC) {
@@ -80,6 +81,25 @@ pub fn read(path: &Path, passphrase: Option<&str>) -> Result<IdentitySecret> {
         bail!("{}: field `secret` must be 64 hex digits", path.display());
     }
     Ok(IdentitySecret::from_bytes(*secret))
+}
+
+/// Warns (on stderr) when an identity file can be read by other users.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                eprintln!(
+                    "warning: {} can be read by other users; run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Reads a passphrase from a file: its first line, which must not be empty.

@@ -9,6 +9,20 @@ use undersign_registry::registry::Registry;
 use undersign_registry::schema::Schema;
 use undersign_tally::bundle::AuditReport;
 
+/// `text` with control characters escaped, so a bundle cannot rewrite the auditor's terminal.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
 /// The name of `slot` in `schema`, or `slotN`.
 pub fn slot_name(schema: &Schema, slot: usize) -> String {
     schema
@@ -83,13 +97,29 @@ pub fn to_json(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Re
 /// The report as plain-text tables.
 pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "petition:      {} ({})", report.title, report.petition);
+    let _ = writeln!(
+        out,
+        "petition:      {} ({})",
+        clean(&report.title),
+        report.petition
+    );
     let _ = writeln!(out, "verifying key: {}", report.verifying_key_hash);
+    if !report.verifying_key_pinned {
+        let _ = writeln!(
+            out,
+            "               NOT PINNED: whoever made these keys could forge signatures; pass \
+             --vk-hash with the hash you trust (from a ceremony transcript)"
+        );
+    }
     if let Some(seq) = report.newest_checkpoint {
         let _ = writeln!(out, "checkpoints:   0 to {seq}, signed by the registrar");
     }
     if let Some(fatal) = &report.fatal {
-        let _ = writeln!(out, "\nBUNDLE INVALID: {fatal}\nNothing was counted.");
+        let _ = writeln!(
+            out,
+            "\nBUNDLE INVALID: {}\nNothing was counted.",
+            clean(fatal)
+        );
         return out;
     }
     let _ = writeln!(out, "\nvalid signatures: {}", report.count);
@@ -131,16 +161,23 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
             );
         }
     }
-    if !report.rejected.is_empty() {
-        let _ = writeln!(out, "\nrejected: {}", report.rejected.len());
+    if report.rejected_total > 0 {
+        let _ = writeln!(out, "\nrejected: {}", report.rejected_total);
+        for (code, count) in &report.rejected_by_code {
+            let _ = writeln!(out, "  {code}: {count}");
+        }
         for r in &report.rejected {
-            let _ = writeln!(out, "  {}: {}", r.source, r.reason);
+            let _ = writeln!(out, "  {}: {}", r.source, clean(&r.reason));
+        }
+        let unlisted = report.rejected_total - report.rejected.len() as u64;
+        if unlisted > 0 {
+            let _ = writeln!(out, "  ... and {unlisted} more (counted above by reason)");
         }
     }
     if !report.problems.is_empty() {
         let _ = writeln!(out, "\nproblems with the bundle:");
         for p in &report.problems {
-            let _ = writeln!(out, "  {p}");
+            let _ = writeln!(out, "  {}", clean(p));
         }
     }
     let _ = writeln!(

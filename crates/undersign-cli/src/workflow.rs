@@ -19,7 +19,7 @@ use undersign_registry::registry::Registry;
 use undersign_tally::bundle::{self, AuditOptions, AuditReport, BuildOutcome};
 use undersign_tally::check::Checker;
 use undersign_tally::petition::PetitionFile;
-use undersign_tally::signature::Signature;
+use undersign_tally::signature::{Signature, MAX_COMMENT};
 
 /// Reads and validates a petition file.
 pub fn load_petition(path: &Path) -> Result<PetitionFile> {
@@ -121,6 +121,18 @@ pub fn sign<R: RngCore + CryptoRng>(request: &SignRequest<'_>, rng: &mut R) -> R
         prover.depth(),
         registry.depth()
     );
+    ensure!(
+        prover.verifier().key_hash() == petition.verifying_key_hash(),
+        "these keys (verifying key {}) are not the ones the petition names ({})",
+        prover.verifier().key_hash(),
+        petition.verifying_key_hash()
+    );
+    if let Some(comment) = &request.comment {
+        ensure!(
+            comment.len() <= MAX_COMMENT && !comment.chars().any(char::is_control),
+            "the comment must be at most {MAX_COMMENT} bytes, without control characters"
+        );
+    }
     let commitment = secret.commitment();
     let index = registry.find(&commitment).ok_or_else(|| {
         anyhow!("your commitment is not in this registry (never added, or removed)")
@@ -214,6 +226,12 @@ pub fn checker(
     verifier: Verifier,
 ) -> Result<Checker> {
     checked_latest_checkpoint(registry, petition)?;
+    ensure!(
+        verifier.key_hash() == petition.verifying_key_hash(),
+        "the keys' verifying key {} is not the one the petition names ({})",
+        verifier.key_hash(),
+        petition.verifying_key_hash()
+    );
     Ok(Checker::new(
         petition.clone(),
         registry.checkpoints(),

@@ -67,8 +67,15 @@ impl Prover {
         if proving_key.l_query.len() != num_witness_variables {
             return Err(mismatch("number of witness variables"));
         }
-        if proving_key.a_query.len() != num_instance_variables + num_witness_variables {
+        let num_variables = num_instance_variables + num_witness_variables;
+        if proving_key.a_query.len() != num_variables
+            || proving_key.b_g1_query.len() != num_variables
+            || proving_key.b_g2_query.len() != num_variables
+        {
             return Err(mismatch("number of variables"));
+        }
+        if proving_key.h_query.len() < num_constraints {
+            return Err(mismatch("size of the QAP domain"));
         }
         let verifier =
             Verifier::new(proving_key.vk.clone()).map_err(|_| mismatch("verifying key"))?;

@@ -3,6 +3,7 @@
 use crate::encoding::{verifying_key_hash, EncodingError, ProofBytes};
 use crate::{Proof, VerifyingKey};
 use ark_bn254::Bn254;
+use ark_ec::AffineRepr;
 use ark_groth16::{Groth16, PreparedVerifyingKey};
 use thiserror::Error;
 use undersign_circuit::{PublicInputs, NUM_PUBLIC_INPUTS};
@@ -20,8 +21,14 @@ pub enum VerifyError {
 
 /// A verifying key unsuitable for this circuit.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[error("the verifying key has {0} input commitments; this circuit needs {n}", n = NUM_PUBLIC_INPUTS + 1)]
-pub struct WrongInputCount(pub usize);
+pub enum VerifyingKeyError {
+    /// Not one commitment per public input plus one.
+    #[error("the verifying key has {0} input commitments; this circuit needs {n}", n = NUM_PUBLIC_INPUTS + 1)]
+    WrongInputCount(usize),
+    /// α, β, γ or δ is the point at infinity: proofs under it could be forged by anyone.
+    #[error("the verifying key has a point at infinity where none may be")]
+    PointAtInfinity,
+}
 
 /// A prepared verifying key with its blake3 hash.
 #[derive(Clone)]
@@ -33,9 +40,20 @@ pub struct Verifier {
 
 impl Verifier {
     /// Prepares `verifying_key`, checking it has one commitment per public input plus one.
-    pub fn new(verifying_key: VerifyingKey) -> Result<Self, WrongInputCount> {
+    pub fn new(verifying_key: VerifyingKey) -> Result<Self, VerifyingKeyError> {
         if verifying_key.gamma_abc_g1.len() != NUM_PUBLIC_INPUTS + 1 {
-            return Err(WrongInputCount(verifying_key.gamma_abc_g1.len()));
+            return Err(VerifyingKeyError::WrongInputCount(
+                verifying_key.gamma_abc_g1.len(),
+            ));
+        }
+        // With γ or δ at infinity anyone could forge (A = α, B = β); refuse such keys.
+        let vk = &verifying_key;
+        if vk.alpha_g1.is_zero()
+            || vk.beta_g2.is_zero()
+            || vk.gamma_g2.is_zero()
+            || vk.delta_g2.is_zero()
+        {
+            return Err(VerifyingKeyError::PointAtInfinity);
         }
         let prepared = ark_groth16::prepare_verifying_key(&verifying_key);
         let hash = verifying_key_hash(&verifying_key);

@@ -1,7 +1,7 @@
 //! Signed checkpoints of the registry (`SPEC.md` §12).
 //!
 //! A checkpoint commits to the registry's root at one size. The registrar signs a fixed
-//! 144-byte message with Ed25519; checkpoints are chained by the blake3 hash of that message.
+//! 176-byte message with Ed25519; checkpoints are chained by the blake3 hash of that message.
 
 use crate::encoding::{encode_hex, field_hex, hex32, hex64};
 use crate::registrar::{RegistrarKey, RegistrarPublicKey};
@@ -13,7 +13,7 @@ use undersign_core::Fr;
 /// The first 24 bytes of every signed checkpoint message.
 pub const CHECKPOINT_DOMAIN: &[u8; 24] = b"undersign v1 checkpoint\n";
 /// Length of the signed message: 24 + 32 + 8 + 8 + 32 + 8 + 32.
-pub const CHECKPOINT_MESSAGE_LEN: usize = 144;
+pub const CHECKPOINT_MESSAGE_LEN: usize = 176;
 
 /// A signed commitment to the registry at one moment.
 ///
@@ -31,6 +31,10 @@ pub struct Checkpoint {
     /// The root of the tree at `size`.
     #[serde(with = "field_hex")]
     pub root: Fr,
+    /// blake3 of the registry schema's canonical JSON (`SPEC.md` §11), so the labels an
+    /// audit prints are the registrar's.
+    #[serde(with = "hex32")]
+    pub schema: [u8; 32],
     /// Unix seconds.
     pub time: u64,
     /// The hash of checkpoint `sequence − 1`, or 32 zero bytes for sequence 0.
@@ -123,6 +127,7 @@ pub fn checkpoint_message(
     sequence: u64,
     size: u64,
     root: &Fr,
+    schema: &[u8; 32],
     time: u64,
     previous: &[u8; 32],
 ) -> [u8; CHECKPOINT_MESSAGE_LEN] {
@@ -132,28 +137,34 @@ pub fn checkpoint_message(
     m[56..64].copy_from_slice(&sequence.to_le_bytes());
     m[64..72].copy_from_slice(&size.to_le_bytes());
     m[72..104].copy_from_slice(&field::to_bytes_be(root));
-    m[104..112].copy_from_slice(&time.to_le_bytes());
-    m[112..144].copy_from_slice(previous);
+    m[104..136].copy_from_slice(schema);
+    m[136..144].copy_from_slice(&time.to_le_bytes());
+    m[144..176].copy_from_slice(previous);
     m
 }
 
 impl Checkpoint {
     /// Signs a checkpoint with `key`.
+    // The arguments are exactly the signed fields, in the order of the SPEC's message.
+    #[allow(clippy::too_many_arguments)]
     pub fn sign(
         key: &RegistrarKey,
         registry: [u8; 32],
         sequence: u64,
         size: u64,
         root: Fr,
+        schema: [u8; 32],
         time: u64,
         previous: [u8; 32],
     ) -> Self {
-        let message = checkpoint_message(&registry, sequence, size, &root, time, &previous);
+        let message =
+            checkpoint_message(&registry, sequence, size, &root, &schema, time, &previous);
         Self {
             registry,
             sequence,
             size,
             root,
+            schema,
             time,
             previous,
             public_key: key.public_key(),
@@ -161,13 +172,14 @@ impl Checkpoint {
         }
     }
 
-    /// The 144-byte signed message.
+    /// The 176-byte signed message.
     pub fn message(&self) -> Vec<u8> {
         checkpoint_message(
             &self.registry,
             self.sequence,
             self.size,
             &self.root,
+            &self.schema,
             self.time,
             &self.previous,
         )
@@ -268,6 +280,7 @@ pub(crate) mod tests {
                 sequence,
                 10 * sequence,
                 Fr::from(100 + sequence),
+                [0x5c; 32],
                 1_795_000_000 + sequence,
                 previous,
             ));
@@ -279,17 +292,20 @@ pub(crate) mod tests {
     fn message_layout() {
         let key = test_key(10);
         let root = Fr::from(0x0102_0304u64);
-        let cp = Checkpoint::sign(&key, [0xaa; 32], 0x11, 0x22, root, 0x33, [0xbb; 32]);
+        let cp = Checkpoint::sign(
+            &key, [0xaa; 32], 0x11, 0x22, root, [0xcc; 32], 0x33, [0xbb; 32],
+        );
         let m = cp.message();
-        assert_eq!(m.len(), 144);
+        assert_eq!(m.len(), 176);
         assert_eq!(&m[0..24], b"undersign v1 checkpoint\n");
         assert_eq!(&m[24..56], &[0xaa; 32]);
         assert_eq!(&m[56..64], &[0x11, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&m[64..72], &[0x22, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&m[72..100], &[0u8; 28]);
         assert_eq!(&m[100..104], &[1, 2, 3, 4], "root is big-endian");
-        assert_eq!(&m[104..112], &[0x33, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(&m[112..144], &[0xbb; 32]);
+        assert_eq!(&m[104..136], &[0xcc; 32], "schema hash");
+        assert_eq!(&m[136..144], &[0x33, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&m[144..176], &[0xbb; 32]);
         assert_eq!(cp.hash(), *blake3::hash(&m).as_bytes());
         assert!(cp.verify_signature());
         assert!(key.public_key().verify(&m, &cp.signature));
@@ -359,13 +375,13 @@ pub(crate) mod tests {
         edit(&mut cps[i]);
         let c = cps[i].clone();
         cps[i] = Checkpoint::sign(
-            key, c.registry, c.sequence, c.size, c.root, c.time, c.previous,
+            key, c.registry, c.sequence, c.size, c.root, c.schema, c.time, c.previous,
         );
         for j in i + 1..cps.len() {
             let c = cps[j].clone();
             let previous = cps[j - 1].hash();
             cps[j] = Checkpoint::sign(
-                key, c.registry, c.sequence, c.size, c.root, c.time, previous,
+                key, c.registry, c.sequence, c.size, c.root, c.schema, c.time, previous,
             );
         }
         cps
@@ -464,7 +480,7 @@ pub(crate) mod tests {
         let mut cps = chain(&key, REGISTRY, 3);
         let c = cps[2].clone();
         cps[2] = Checkpoint::sign(
-            &other, c.registry, c.sequence, c.size, c.root, c.time, c.previous,
+            &other, c.registry, c.sequence, c.size, c.root, c.schema, c.time, c.previous,
         );
         assert!(matches!(
             verify(&cps),

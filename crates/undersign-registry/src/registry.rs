@@ -107,6 +107,12 @@ pub enum RegistryError {
     /// `kind` is not `undersign-registry`.
     #[error("registry: kind is {0:?}, expected \"{REGISTRY_KIND}\"")]
     BadKind(String),
+    /// A checkpoint signs another schema than the registry's.
+    #[error("registry: checkpoint {sequence} signs a different schema than the registry's")]
+    CheckpointSchema {
+        /// The checkpoint's sequence.
+        sequence: u64,
+    },
     /// `id` is not 64 lowercase hex digits.
     #[error("registry: field id: {0}")]
     BadId(HexError),
@@ -309,6 +315,12 @@ impl Registry {
         let checkpoints = raw.checkpoints;
         if let Some(first) = checkpoints.first() {
             verify_chain(&checkpoints, &first.public_key, &id)?;
+        }
+        let schema_hash = schema.hash();
+        if let Some(cp) = checkpoints.iter().find(|cp| cp.schema != schema_hash) {
+            return Err(RegistryError::CheckpointSchema {
+                sequence: cp.sequence,
+            });
         }
         if let Some(cp) = checkpoints.iter().find(|cp| cp.size > members.len() as u64) {
             return Err(RegistryError::CheckpointBeyondMembers {
@@ -522,7 +534,14 @@ impl Registry {
         let root = tree.root_at(size)?;
         let sequence = self.checkpoints.len() as u64;
         self.checkpoints.push(Checkpoint::sign(
-            key, self.id, sequence, size, root, time, previous,
+            key,
+            self.id,
+            sequence,
+            size,
+            root,
+            self.schema.hash(),
+            time,
+            previous,
         ));
         Ok(&self.checkpoints[self.checkpoints.len() - 1])
     }
@@ -1060,7 +1079,9 @@ pub(crate) mod tests {
             json_of(&copy)
         };
         let resign = |c: &Checkpoint, k: &RegistrarKey, previous: [u8; 32]| {
-            Checkpoint::sign(k, c.registry, c.sequence, c.size, c.root, c.time, previous)
+            Checkpoint::sign(
+                k, c.registry, c.sequence, c.size, c.root, c.schema, c.time, previous,
+            )
         };
         let cps = registry.checkpoints().to_vec();
         let broken = vec![
@@ -1096,6 +1117,7 @@ pub(crate) mod tests {
             0,
             5,
             cps[0].root,
+            cps[0].schema,
             1000,
             [0; 32],
         )];
@@ -1109,6 +1131,7 @@ pub(crate) mod tests {
             0,
             7,
             cps[0].root,
+            cps[0].schema,
             1000,
             [0; 32],
         )];
@@ -1119,6 +1142,20 @@ pub(crate) mod tests {
                 size: 7,
                 members: 6
             }
+        ));
+        let other_schema = vec![Checkpoint::sign(
+            &key,
+            *registry.id(),
+            0,
+            5,
+            cps[0].root,
+            [0x77; 32],
+            1000,
+            [0; 32],
+        )];
+        assert!(matches!(
+            load_err(&rebuild(other_schema)),
+            RegistryError::CheckpointSchema { sequence: 0 }
         ));
         assert!(matches!(
             load_err(&edit(&registry, "\"size\":5", "\"size\":5,\"x\":1")),

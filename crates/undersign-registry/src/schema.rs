@@ -317,6 +317,17 @@ impl Schema {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// The canonical bytes of the schema: compact JSON, labels sorted (`SPEC.md` §11).
+    pub fn canonical_json(&self) -> Vec<u8> {
+        // Serializing strings and integers cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// blake3 of [`Schema::canonical_json`]; every checkpoint signs it.
+    pub fn hash(&self) -> [u8; 32] {
+        *blake3::hash(&self.canonical_json()).as_bytes()
+    }
+
     /// Reads and validates a schema file.
     pub fn load(path: &Path) -> Result<Self, SchemaError> {
         let bytes = std::fs::read(path).map_err(|source| SchemaError::Io {

@@ -22,6 +22,8 @@ use undersign_registry::schema::Schema;
 pub const KIND: &str = "undersign-bundle";
 /// Signature lines checked together (in parallel) before the next batch is read.
 pub const BATCH_LINES: usize = 4096;
+/// Rejected lines listed one by one in a report; beyond this they are only counted by reason.
+pub const MAX_LISTED_REJECTIONS: usize = 10_000;
 /// Longest accepted header line (a petition of 100 kB plus checkpoints fits easily).
 pub const MAX_HEADER_BYTES: usize = 16 << 20;
 
@@ -185,8 +187,11 @@ pub struct AuditReport {
     pub petition: String,
     /// Petition title.
     pub title: String,
-    /// Hash of the verifying key that checked the proofs.
+    /// Hash of the verifying key that checked the proofs (the one the petition names).
     pub verifying_key_hash: String,
+    /// Whether the auditor pinned that hash (`--vk-hash`). Unpinned, the count is only as
+    /// trustworthy as whoever made the keys.
+    pub verifying_key_pinned: bool,
     /// Newest checkpoint sequence in the bundle.
     pub newest_checkpoint: Option<u64>,
     /// Accepted signatures.
@@ -195,8 +200,12 @@ pub struct AuditReport {
     pub breakdown: Vec<SlotBreakdown>,
     /// Counts per combination of disclosed values.
     pub groups: Vec<DisclosedGroup>,
-    /// Every rejected signature with its reason.
+    /// Rejected signatures with their reasons (the first [`MAX_LISTED_REJECTIONS`]).
     pub rejected: Vec<RejectedEntry>,
+    /// Number of rejected signatures.
+    pub rejected_total: u64,
+    /// Number of rejected signatures per reason code.
+    pub rejected_by_code: BTreeMap<&'static str, u64>,
     /// Problems with the bundle as a whole (order, line count, a fatal header problem).
     pub problems: Vec<String>,
     /// Set when the header itself is invalid: then nothing is counted.
@@ -206,7 +215,7 @@ pub struct AuditReport {
 impl AuditReport {
     /// Whether everything checked out.
     pub fn is_clean(&self) -> bool {
-        self.rejected.is_empty() && self.problems.is_empty() && self.fatal.is_none()
+        self.rejected_total == 0 && self.problems.is_empty() && self.fatal.is_none()
     }
 }
 
@@ -276,6 +285,13 @@ pub fn open_header(
             ));
         }
     }
+    if verifier.key_hash() != petition.verifying_key_hash() {
+        return fatal(format!(
+            "the bundle's verifying key {} is not the key the petition names ({})",
+            verifier.key_hash(),
+            petition.verifying_key_hash()
+        ));
+    }
     if petition.registrar_key() != &options.registrar_key {
         return fatal(format!(
             "the petition names registrar key {}, not the given {}",
@@ -289,6 +305,17 @@ pub fn open_header(
         &petition.registry(),
     ) {
         return fatal(format!("checkpoint chain: {e}"));
+    }
+    let schema_hash = schema.hash();
+    if let Some(cp) = header
+        .checkpoints
+        .iter()
+        .find(|cp| cp.schema != schema_hash)
+    {
+        return fatal(format!(
+            "the embedded schema is not the one the registrar signed in checkpoint {}",
+            cp.sequence
+        ));
     }
     let checker = Checker::new(petition, &header.checkpoints, verifier);
     Ok(Ok(OpenedBundle {
@@ -311,9 +338,14 @@ pub fn audit_with_progress(
     progress: &mut dyn FnMut(u64),
 ) -> Result<AuditReport, BundleError> {
     let mut first = Vec::new();
-    let n = read_line_limited(reader, &mut first, MAX_HEADER_BYTES)?;
-    if n == 0 {
-        return Err(BundleError::Empty);
+    match read_line_limited(reader, &mut first, MAX_HEADER_BYTES)? {
+        LineRead::Eof => return Err(BundleError::Empty),
+        LineRead::TooLong => {
+            return Err(BundleError::Header(format!(
+                "the header line is longer than {MAX_HEADER_BYTES} bytes"
+            )))
+        }
+        LineRead::Line => {}
     }
     let opened = match open_header(trim_newline(&first), options)? {
         Ok(opened) => opened,
@@ -323,11 +355,14 @@ pub fn audit_with_progress(
                 petition: petition.id_hex(),
                 title: petition.fields().title.clone(),
                 verifying_key_hash: header.verifying_key_hash,
+                verifying_key_pinned: options.pinned_vk_hash.is_some(),
                 newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
                 count: 0,
                 breakdown: Vec::new(),
                 groups: Vec::new(),
                 rejected: Vec::new(),
+                rejected_total: 0,
+                rejected_by_code: BTreeMap::new(),
                 problems: vec![reason.clone()],
                 fatal: Some(reason),
             });
@@ -340,8 +375,10 @@ pub fn audit_with_progress(
     } = opened;
     let allowed = checker.petition().allowed_mask().slots();
     let mut tally = Tally::new(&allowed);
-    let mut rejected = Vec::new();
+    let mut rejections = Rejections::default();
     let mut problems = Vec::new();
+    let mut unsorted: u64 = 0;
+    let mut first_unsorted: Option<u64> = None;
     let mut seen: HashSet<[u8; 32]> = HashSet::new();
     let mut previous_key: Option<[u8; 32]> = None;
     let mut line_number: u64 = 1;
@@ -351,22 +388,20 @@ pub fn audit_with_progress(
         let mut batch: Vec<(u64, Result<Vec<u8>, String>)> = Vec::with_capacity(BATCH_LINES);
         while batch.len() < BATCH_LINES {
             let mut line = Vec::new();
-            let n = read_line_limited(reader, &mut line, crate::signature::MAX_SIGNATURE_BYTES + 2);
-            let n = match n {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            match read_line_limited(reader, &mut line, crate::signature::MAX_SIGNATURE_BYTES + 2)? {
+                LineRead::Eof => break,
+                LineRead::Line => {
                     line_number += 1;
-                    batch.push((line_number, Err(e.to_string())));
-                    skip_rest_of_line(reader)?;
-                    continue;
+                    batch.push((line_number, Ok(line)));
                 }
-                Err(e) => return Err(e.into()),
-            };
-            if n == 0 {
-                break;
+                LineRead::TooLong => {
+                    line_number += 1;
+                    batch.push((
+                        line_number,
+                        Err("line longer than any signature".to_owned()),
+                    ));
+                }
             }
-            line_number += 1;
-            batch.push((line_number, Ok(line)));
         }
         if batch.is_empty() {
             break;
@@ -391,31 +426,30 @@ pub fn audit_with_progress(
             .collect();
         for (number, result, raw_nullifier) in checked {
             lines_read += 1;
+            let source = || format!("line {number}");
             match result {
                 Ok((signature, _)) => {
                     let key = signature.nullifier_key();
                     if previous_key.is_some_and(|p| p > key) {
-                        problems.push(format!(
-                            "line {number}: signatures are not sorted by nullifier"
-                        ));
+                        unsorted += 1;
+                        first_unsorted.get_or_insert(number);
                     }
                     previous_key = Some(key);
                     if seen.insert(key) {
                         tally.add(&signature);
                     } else {
-                        rejected.push(entry(
-                            format!("line {number}"),
-                            raw_nullifier,
-                            &Rejection::DuplicateNullifier,
-                        ));
+                        rejections.add(source(), raw_nullifier, &Rejection::DuplicateNullifier);
                     }
                 }
-                Err(rejection) => {
-                    rejected.push(entry(format!("line {number}"), raw_nullifier, &rejection))
-                }
+                Err(rejection) => rejections.add(source(), raw_nullifier, &rejection),
             }
         }
         progress(lines_read);
+    }
+    if let Some(first) = first_unsorted {
+        problems.push(format!(
+            "{unsorted} line(s) out of nullifier order, the first at line {first}: arrival order may leak"
+        ));
     }
     if lines_read != header.signatures {
         problems.push(format!(
@@ -427,6 +461,7 @@ pub fn audit_with_progress(
         petition: checker.petition().id_hex(),
         title: checker.petition().fields().title.clone(),
         verifying_key_hash: checker.verifier().key_hash().to_owned(),
+        verifying_key_pinned: options.pinned_vk_hash.is_some(),
         newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
         count: tally.count,
         breakdown: tally.breakdown(&schema),
@@ -435,10 +470,31 @@ pub fn audit_with_progress(
             .iter()
             .map(|(&(mask, codes), &count)| DisclosedGroup { mask, codes, count })
             .collect(),
-        rejected,
+        rejected_total: rejections.total,
+        rejected_by_code: rejections.by_code,
+        rejected: rejections.listed,
         problems,
         fatal: None,
     })
+}
+
+/// Rejections seen so far: all counted by code, the first [`MAX_LISTED_REJECTIONS`] listed, so
+/// that a bundle of junk lines cannot exhaust the auditor's memory.
+#[derive(Default)]
+struct Rejections {
+    total: u64,
+    by_code: BTreeMap<&'static str, u64>,
+    listed: Vec<RejectedEntry>,
+}
+
+impl Rejections {
+    fn add(&mut self, source: String, nullifier: Option<String>, rejection: &Rejection) {
+        self.total += 1;
+        *self.by_code.entry(rejection.code()).or_insert(0) += 1;
+        if self.listed.len() < MAX_LISTED_REJECTIONS {
+            self.listed.push(entry(source, nullifier, rejection));
+        }
+    }
 }
 
 fn entry(source: String, nullifier: Option<String>, rejection: &Rejection) -> RejectedEntry {
@@ -467,21 +523,36 @@ fn trim_newline(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Reads one line of at most `limit` bytes; a longer line is an `InvalidData` error.
+/// What [`read_line_limited`] found.
+enum LineRead {
+    /// End of input.
+    Eof,
+    /// A line (with its newline, if any) is in the buffer.
+    Line,
+    /// The line was longer than the limit; the rest of it has been skipped.
+    TooLong,
+}
+
+/// Reads one line of at most `limit` bytes (newline included). A longer line is skipped up to
+/// and including its newline, and only that line.
 fn read_line_limited(
     reader: &mut impl BufRead,
     out: &mut Vec<u8>,
     limit: usize,
-) -> std::io::Result<usize> {
+) -> std::io::Result<LineRead> {
     let limited: &mut dyn BufRead = reader;
     let n = std::io::Read::take(limited, limit as u64 + 1).read_until(b'\n', out)?;
-    if n > limit {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("line longer than {limit} bytes"),
-        ));
+    if n == 0 {
+        return Ok(LineRead::Eof);
     }
-    Ok(n)
+    if n > limit {
+        if out.last() != Some(&b'\n') {
+            skip_rest_of_line(reader)?;
+        }
+        out.clear();
+        return Ok(LineRead::TooLong);
+    }
+    Ok(LineRead::Line)
 }
 
 fn skip_rest_of_line(reader: &mut impl BufRead) -> std::io::Result<()> {

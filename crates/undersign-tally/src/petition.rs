@@ -48,6 +48,8 @@ pub struct PetitionFields {
     pub registry: String,
     /// The registrar's Ed25519 public key (64 hex).
     pub registrar_key: String,
+    /// Hash of the verifying key signatures must verify under (64 hex).
+    pub verifying_key: String,
     /// Slots a signature may disclose, strictly increasing, each below 4.
     pub disclose: Vec<u64>,
     /// Lowest checkpoint sequence whose root signatures may use.
@@ -63,6 +65,7 @@ pub struct PetitionFile {
     fields: PetitionFields,
     registry: [u8; 32],
     registrar_key: RegistrarPublicKey,
+    verifying_key: String,
     allowed: Mask,
     id: [u8; 32],
     scope: Fr,
@@ -105,6 +108,10 @@ impl PetitionFile {
         let registrar_key = RegistrarPublicKey::from_hex(&fields.registrar_key)
             .map_err(|e| field("registrar_key", e.to_string()))?;
         decode_hex::<32>(&fields.nonce).map_err(|e| field("nonce", e.to_string()))?;
+        let verifying_key = hex::encode(
+            decode_hex::<32>(&fields.verifying_key)
+                .map_err(|e| field("verifying_key", e.to_string()))?,
+        );
         if !fields.disclose.windows(2).all(|w| w[0] < w[1]) {
             return Err(field(
                 "disclose",
@@ -133,6 +140,7 @@ impl PetitionFile {
             fields,
             registry,
             registrar_key,
+            verifying_key,
             allowed,
             id,
             scope,
@@ -172,6 +180,11 @@ impl PetitionFile {
     /// The registrar key whose checkpoints count.
     pub fn registrar_key(&self) -> &RegistrarPublicKey {
         &self.registrar_key
+    }
+
+    /// The hash of the verifying key signatures must verify under.
+    pub fn verifying_key_hash(&self) -> &str {
+        &self.verifying_key
     }
 
     /// The slots a signature may disclose.

@@ -47,6 +47,8 @@ struct SignatureFields {
     nullifier: String,
     mask: u64,
     disclosed: [u64; SLOTS],
+    // `deserialize_with` makes the field required (null allowed, absent rejected).
+    #[serde(deserialize_with = "Option::deserialize")]
     comment: Option<String>,
     proof: String,
 }

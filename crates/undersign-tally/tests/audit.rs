@@ -31,16 +31,27 @@ fn world() -> World {
     let mut rng = ChaCha20Rng::seed_from_u64(99);
     let schema = Schema::new(vec![SlotSchema {
         name: "status".into(),
-        labels: [("current".to_owned(), 1u16), ("former".to_owned(), 2)].into_iter().collect(),
+        labels: [("current".to_owned(), 1u16), ("former".to_owned(), 2)]
+            .into_iter()
+            .collect(),
     }])
     .unwrap();
     let mut registry = Registry::new(schema, DEPTH, [7u8; 32]).unwrap();
-    let secrets: Vec<IdentitySecret> = (0..6).map(|_| IdentitySecret::from_bytes(rng.gen())).collect();
+    let secrets: Vec<IdentitySecret> = (0..6)
+        .map(|_| IdentitySecret::from_bytes(rng.gen()))
+        .collect();
     for (i, secret) in secrets.iter().enumerate() {
-        registry.add(secret.commitment(), Attributes([1 + (i as u16 % 2), 0, 0, 0])).unwrap();
+        registry
+            .add(
+                secret.commitment(),
+                Attributes([1 + (i as u16 % 2), 0, 0, 0]),
+            )
+            .unwrap();
     }
     let registrar = RegistrarKey::from_secret_bytes(&[5u8; 32]);
     registry.checkpoint(&registrar, 1_800_000_000).unwrap();
+    let keys = KeySet::development(DEPTH, &[1u8; 32]).unwrap();
+    let prover = Prover::new(DEPTH, keys.proving_key).unwrap();
     let petition = PetitionFile::create(PetitionFields {
         version: 1,
         kind: undersign_tally::petition::KIND.into(),
@@ -48,13 +59,12 @@ fn world() -> World {
         text: "Text".into(),
         registry: hex::encode(registry.id()),
         registrar_key: registrar.public_key().to_hex(),
+        verifying_key: prover.verifier().key_hash().to_owned(),
         disclose: vec![0],
         min_checkpoint: 0,
         nonce: "00".repeat(32),
     })
     .unwrap();
-    let keys = KeySet::development(DEPTH, &[1u8; 32]).unwrap();
-    let prover = Prover::new(DEPTH, keys.proving_key).unwrap();
     let tree = registry.tree().unwrap();
     let signatures = (0..4)
         .map(|i| {
@@ -81,7 +91,13 @@ fn world() -> World {
             }
         })
         .collect();
-    World { registry, registrar, petition, prover, signatures }
+    World {
+        registry,
+        registrar,
+        petition,
+        prover,
+        signatures,
+    }
 }
 
 fn bundle_bytes(w: &World, signatures: &[Signature]) -> Vec<u8> {
@@ -99,7 +115,10 @@ fn bundle_bytes(w: &World, signatures: &[Signature]) -> Vec<u8> {
 }
 
 fn options(w: &World) -> AuditOptions {
-    AuditOptions { registrar_key: w.registrar.public_key(), pinned_vk_hash: None }
+    AuditOptions {
+        registrar_key: w.registrar.public_key(),
+        pinned_vk_hash: None,
+    }
 }
 
 fn sorted(w: &World) -> Vec<Signature> {
@@ -126,7 +145,14 @@ fn unsorted_truncated_and_oversized_lines_are_reported() {
     reversed.reverse();
     let report = bundle::audit(Cursor::new(bundle_bytes(&w, &reversed)), &options(&w)).unwrap();
     assert_eq!(report.count, 4);
-    assert!(report.problems.iter().any(|p| p.contains("not sorted")), "{:?}", report.problems);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("out of nullifier order")),
+        "{:?}",
+        report.problems
+    );
 
     // Drop the last line: the header's count no longer matches.
     let bytes = bundle_bytes(&w, &sorted(&w));
@@ -134,7 +160,11 @@ fn unsorted_truncated_and_oversized_lines_are_reported() {
     let cut = text.trim_end().rfind('\n').unwrap();
     let report = bundle::audit(Cursor::new(text[..=cut].to_owned()), &options(&w)).unwrap();
     assert_eq!(report.count, 3);
-    assert!(report.problems.iter().any(|p| p.contains("announces 4")), "{:?}", report.problems);
+    assert!(
+        report.problems.iter().any(|p| p.contains("announces 4")),
+        "{:?}",
+        report.problems
+    );
 
     // An enormous line and a garbage line are rejected one by one; the rest still count.
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -149,13 +179,25 @@ fn unsorted_truncated_and_oversized_lines_are_reported() {
 #[test]
 fn unreadable_and_untrusted_headers() {
     let w = world();
-    assert!(matches!(bundle::audit(Cursor::new(Vec::new()), &options(&w)), Err(BundleError::Empty)));
-    assert!(matches!(bundle::audit(Cursor::new(b"{}\n".to_vec()), &options(&w)), Err(BundleError::Header(_))));
-    let other = AuditOptions { registrar_key: RegistrarKey::from_secret_bytes(&[6u8; 32]).public_key(), pinned_vk_hash: None };
+    assert!(matches!(
+        bundle::audit(Cursor::new(Vec::new()), &options(&w)),
+        Err(BundleError::Empty)
+    ));
+    assert!(matches!(
+        bundle::audit(Cursor::new(b"{}\n".to_vec()), &options(&w)),
+        Err(BundleError::Header(_))
+    ));
+    let other = AuditOptions {
+        registrar_key: RegistrarKey::from_secret_bytes(&[6u8; 32]).public_key(),
+        pinned_vk_hash: None,
+    };
     let report = bundle::audit(Cursor::new(bundle_bytes(&w, &sorted(&w))), &other).unwrap();
     assert!(report.fatal.is_some());
     assert_eq!(report.count, 0);
-    let pinned = AuditOptions { registrar_key: w.registrar.public_key(), pinned_vk_hash: Some("00".repeat(32)) };
+    let pinned = AuditOptions {
+        registrar_key: w.registrar.public_key(),
+        pinned_vk_hash: Some("00".repeat(32)),
+    };
     let report = bundle::audit(Cursor::new(bundle_bytes(&w, &sorted(&w))), &pinned).unwrap();
     assert!(report.fatal.as_deref().unwrap_or("").contains("pinned"));
 }
@@ -163,7 +205,11 @@ fn unreadable_and_untrusted_headers() {
 #[test]
 fn build_keeps_one_per_nullifier_whatever_the_arrival_order() {
     let w = world();
-    let checker = Checker::new(w.petition.clone(), w.registry.checkpoints(), w.prover.verifier().clone());
+    let checker = Checker::new(
+        w.petition.clone(),
+        w.registry.checkpoints(),
+        w.prover.verifier().clone(),
+    );
     let mut inputs: Vec<(String, Vec<u8>)> = w
         .signatures
         .iter()
@@ -187,7 +233,10 @@ fn build_keeps_one_per_nullifier_whatever_the_arrival_order() {
 fn signature_parsing_is_strict() {
     let w = world();
     let good = w.signatures[0].to_json_line();
-    assert_eq!(Signature::from_json(good.as_bytes()).unwrap(), w.signatures[0]);
+    assert_eq!(
+        Signature::from_json(good.as_bytes()).unwrap(),
+        w.signatures[0]
+    );
     let mutate = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
         f(&mut v);
@@ -200,7 +249,10 @@ fn signature_parsing_is_strict() {
     assert!(mutate(&|v| v["disclosed"][2] = 1.into()).is_err());
     assert!(mutate(&|v| v["comment"] = "x".repeat(1001).into()).is_err());
     assert!(mutate(&|v| v["proof"] = v["proof"].as_str().unwrap().to_uppercase().into()).is_err());
-    assert!(mutate(&|v| v["root"] = v["root"].as_str().unwrap().trim_start_matches("0x").into()).is_err());
+    assert!(
+        mutate(&|v| v["root"] = v["root"].as_str().unwrap().trim_start_matches("0x").into())
+            .is_err()
+    );
     assert!(mutate(&|v| {
         v.as_object_mut().unwrap().remove("comment");
     })
