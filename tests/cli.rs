@@ -828,7 +828,10 @@ fn bad_files_for_every_input_give_exit_2_and_a_message() {
                 "{what} {how}: expected exit 2\nstdout: {}\nstderr: {stderr}",
                 String::from_utf8_lossy(&out.stdout)
             );
-            assert!(stderr.lines().any(|l| l.starts_with("error:")), "{what} {how}: {stderr}");
+            assert!(
+                stderr.lines().any(|l| l.starts_with("error:")),
+                "{what} {how}: {stderr}"
+            );
             assert!(
                 !case.join("out.sig").exists(),
                 "{what} {how}: wrote a signature anyway"

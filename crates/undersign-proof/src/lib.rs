@@ -5,6 +5,7 @@
 //! - [`verifier`]: verification with a prepared verifying key;
 //! - [`encoding`]: the 128-byte compressed proof and strict decoders.
 
+pub mod batch;
 pub mod encoding;
 pub mod keys;
 pub mod prover;
@@ -14,7 +15,9 @@ pub use ark_bn254::Bn254;
 pub use encoding::{EncodingError, ProofBytes};
 pub use keys::{KeyError, KeySet};
 pub use prover::{ProveError, Prover};
-pub use undersign_circuit::{MembershipCircuit, PublicInputs, Statement, Witness};
+pub use undersign_circuit::{
+    MembershipCircuit, PublicInputs, Statement, Witness, NUM_PUBLIC_INPUTS,
+};
 pub use verifier::Verifier;
 
 /// A Groth16 proof over BN254.

@@ -69,6 +69,11 @@ impl Verifier {
         &self.verifying_key
     }
 
+    /// The prepared key (pairing-friendly form of γ, δ and `e(α, β)`).
+    pub fn prepared(&self) -> &PreparedVerifyingKey<Bn254> {
+        &self.prepared
+    }
+
     /// The key's identifier: blake3 of its compressed encoding, in hex.
     pub fn key_hash(&self) -> &str {
         &self.hash

@@ -256,3 +256,31 @@ fn depth_20_proof_verifies() {
     assert!(s.prover.verifier().verify(&proof, &s.statement.public));
     assert_eq!(s.prover.num_constraints(), 5616);
 }
+
+#[test]
+fn batch_verification_accepts_honest_batches_and_names_every_bad_proof() {
+    use undersign_proof::batch::{find_invalid, verify_batch};
+    let s = setup(4);
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let verifier = s.prover.verifier();
+    let mut items: Vec<(undersign_proof::Proof, PublicInputs)> = (0..9)
+        .map(|_| {
+            (
+                s.prover.prove(&s.statement, &mut rng).unwrap(),
+                s.statement.public,
+            )
+        })
+        .collect();
+    assert!(verify_batch(verifier, &items, &mut rng));
+    assert!(verify_batch(verifier, &[], &mut rng));
+    assert!(find_invalid(verifier, &items, &mut rng).is_empty());
+
+    // Altered inputs and a swapped proof element, at scattered positions.
+    items[2].1.nullifier += Fr::one();
+    items[7].1.disclosed += Fr::one();
+    let other = items[0].0.clone();
+    items[5].0.c = other.a;
+    assert!(!verify_batch(verifier, &items, &mut rng));
+    assert_eq!(find_invalid(verifier, &items, &mut rng), vec![2, 5, 7]);
+    assert!(!verify_batch(verifier, &items[7..8], &mut rng));
+}

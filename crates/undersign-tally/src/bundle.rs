@@ -5,7 +5,9 @@
 use crate::check::{Checker, Rejection};
 use crate::petition::{PetitionError, PetitionFile};
 use crate::signature::Signature;
-use rayon::prelude::*;
+use rand::rngs::OsRng;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Write};
@@ -380,6 +382,7 @@ pub fn audit_with_progress(
     let mut unsorted: u64 = 0;
     let mut first_unsorted: Option<u64> = None;
     let mut seen: HashSet<[u8; 32]> = HashSet::new();
+    let mut rng = batch_rng();
     let mut previous_key: Option<[u8; 32]> = None;
     let mut line_number: u64 = 1;
     let mut lines_read: u64 = 0;
@@ -406,24 +409,19 @@ pub fn audit_with_progress(
         if batch.is_empty() {
             break;
         }
-        let checked: Vec<_> = batch
-            .par_iter()
-            .map(|(number, line)| {
-                let result = match line {
-                    Ok(bytes) => checker.check_bytes(trim_newline(bytes)),
-                    Err(e) => Err(Rejection::Malformed(
-                        crate::signature::SignatureError::Json(e.clone()),
-                    )),
-                };
-                (
-                    *number,
-                    result,
-                    line.as_ref()
-                        .ok()
-                        .and_then(|b| nullifier_of(trim_newline(b))),
-                )
-            })
+        let inputs: Vec<Result<&[u8], String>> = batch
+            .iter()
+            .map(|(_, line)| line.as_ref().map(|b| trim_newline(b)).map_err(Clone::clone))
             .collect();
+        let results = checker.check_many(&inputs, &mut rng);
+        let checked = batch.iter().zip(results).map(|((number, line), result)| {
+            // Only rejected lines are reported with their nullifier.
+            let raw_nullifier = match (&result, line) {
+                (Err(_), Ok(bytes)) => nullifier_of(trim_newline(bytes)),
+                _ => None,
+            };
+            (*number, result, raw_nullifier)
+        });
         for (number, result, raw_nullifier) in checked {
             lines_read += 1;
             let source = || format!("line {number}");
@@ -523,6 +521,13 @@ fn trim_newline(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// A CSPRNG for batch-verification coefficients, seeded from the operating system.
+fn batch_rng() -> ChaCha20Rng {
+    let mut seed = [0u8; 32];
+    OsRng.fill_bytes(&mut seed);
+    ChaCha20Rng::from_seed(seed)
+}
+
 /// What [`read_line_limited`] found.
 enum LineRead {
     /// End of input.
@@ -583,14 +588,17 @@ pub struct BuildOutcome {
 /// Checks loose signatures (`(source name, bytes)`) in parallel, keeps one per nullifier, sorts
 /// by nullifier so arrival order does not survive.
 pub fn build(checker: &Checker, inputs: Vec<(String, Vec<u8>)>) -> BuildOutcome {
-    type Checked = (String, Result<(Signature, u64), Rejection>, Option<String>);
-    let checked: Vec<Checked> = inputs
-        .into_par_iter()
-        .map(|(source, bytes)| {
-            let nullifier = nullifier_of(&bytes);
-            (source, checker.check_bytes(&bytes), nullifier)
-        })
-        .collect();
+    let lines: Vec<Result<&[u8], String>> =
+        inputs.iter().map(|(_, bytes)| Ok(&bytes[..])).collect();
+    let results = checker.check_many(&lines, &mut batch_rng());
+    let checked = inputs.iter().zip(results).map(|((source, bytes), result)| {
+        let nullifier = if result.is_err() {
+            nullifier_of(bytes)
+        } else {
+            None
+        };
+        (source.clone(), result, nullifier)
+    });
     let mut valid = Vec::new();
     let mut dropped = Vec::new();
     for (source, result, nullifier) in checked {
