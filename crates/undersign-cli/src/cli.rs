@@ -58,6 +58,14 @@ pub enum Command {
     ///
     /// Example: undersign audit bundle.jsonl --registrar-key 3b6a...
     Audit(AuditArgs),
+    /// Generate a large bundle for measuring audits (benchmarks only).
+    ///
+    /// Most signatures are SIMULATED with the development setup's trapdoor: they audit as
+    /// valid only under that development key, which this also writes. A few real proofs are
+    /// mixed in. Never use such keys or bundles for anything but measurement.
+    ///
+    /// Example: undersign bench-data --signatures 100000 --out bench/
+    BenchData(BenchDataArgs),
     /// Run the whole story on built-in defaults: keys, registry, petition, signers, audit.
     ///
     /// Example: undersign demo --members 1000 --signers 100
@@ -313,6 +321,29 @@ pub struct AuditArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `undersign bench-data`.
+#[derive(Debug, Args)]
+pub struct BenchDataArgs {
+    /// Signatures in the bundle.
+    #[arg(long)]
+    pub signatures: usize,
+    /// How many of them carry real proofs.
+    #[arg(long, default_value_t = 16)]
+    pub real: usize,
+    /// Tree depth.
+    #[arg(long, default_value_t = 20)]
+    pub depth: u32,
+    /// Output directory (keys, registry, petition, bundle.jsonl).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Development-setup seed, 64 hex digits.
+    #[arg(
+        long,
+        default_value = "62656e6368206461746120736565642c206e6f7420666f72207573652121210a"
+    )]
+    pub seed: String,
 }
 
 /// `undersign demo`.

@@ -62,6 +62,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         }) => bundle_build(&petition, &registry, &keys, &out, &signatures),
         Command::Verify(args) => verify(args),
         Command::Audit(args) => audit(args),
+        Command::BenchData(args) => bench_data(args),
         Command::Demo(args) => demo::run(args),
     }
 }
@@ -501,4 +502,32 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_REJECTED)
     })
+}
+
+fn bench_data(args: BenchDataArgs) -> Result<ExitCode> {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(&args.seed, &mut seed)
+        .map_err(|_| anyhow!("--seed must be 64 hex digits"))?;
+    eprintln!("WARNING: simulated signatures; they audit as valid only under the development key written to {}", args.out.join("keys").display());
+    let bar = spinner(&format!(
+        "generating {} signatures ({} real)",
+        args.signatures, args.real
+    ));
+    let generated =
+        undersign_bench_data::generate(&args.out, args.signatures, args.real, args.depth, seed);
+    bar.finish_and_clear();
+    let generated = generated?;
+    println!(
+        "bundle: {} ({} signatures, {} with real proofs)",
+        generated.bundle.display(),
+        generated.total,
+        generated.real
+    );
+    println!(
+        "audit it: undersign audit {} --registrar-key {} --vk-hash {}",
+        generated.bundle.display(),
+        generated.registrar_key,
+        generated.verifying_key_hash
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Write};
 use thiserror::Error;
+use undersign_core::attributes::{Mask, SLOTS};
 use undersign_proof::encoding::{
     decode_lower_hex, verifying_key_from_bytes, verifying_key_to_bytes,
 };
@@ -91,16 +92,15 @@ impl Tally {
 
     /// Counts one accepted signature.
     pub fn add(&mut self, signature: &Signature) {
+        self.add_disclosed(signature.mask, signature.disclosed.0);
+    }
+
+    /// Counts one accepted signature that disclosed `codes` (0 outside `mask`) under `mask`.
+    pub fn add_disclosed(&mut self, mask: Mask, codes: [u16; SLOTS]) {
         self.count += 1;
-        *self
-            .groups
-            .entry((signature.mask.bits(), signature.disclosed.0))
-            .or_insert(0) += 1;
+        *self.groups.entry((mask.bits(), codes)).or_insert(0) += 1;
         for (slot, counts) in self.per_slot.iter_mut() {
-            let key = signature
-                .mask
-                .includes(*slot)
-                .then(|| signature.disclosed.0[*slot]);
+            let key = mask.includes(*slot).then(|| codes[*slot]);
             *counts.entry(key).or_insert(0) += 1;
         }
     }
@@ -646,6 +646,31 @@ pub fn write_bundle(
     verifier: &Verifier,
     signatures: &[Signature],
 ) -> Result<(), BundleError> {
+    write_bundle_header(
+        out,
+        petition,
+        schema,
+        checkpoints,
+        verifier,
+        signatures.len() as u64,
+    )?;
+    for signature in signatures {
+        out.write_all(signature.to_json_line().as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes only a bundle's header line (announcing `signatures` lines), for writers that stream
+/// the signature lines (each [`Signature::to_json_line`] and `\n`) themselves, in nullifier order.
+pub fn write_bundle_header(
+    out: &mut impl Write,
+    petition: &PetitionFile,
+    schema: &Schema,
+    checkpoints: &[Checkpoint],
+    verifier: &Verifier,
+    signatures: u64,
+) -> Result<(), BundleError> {
     let petition_file = String::from_utf8(petition.bytes().to_vec())
         .map_err(|_| BundleError::Header("the petition file is not UTF-8".into()))?;
     let schema_value: serde_json::Value = serde_json::from_str(&schema.to_json_pretty())
@@ -658,13 +683,9 @@ pub fn write_bundle(
         checkpoints: checkpoints.to_vec(),
         verifying_key: hex::encode(verifying_key_to_bytes(verifier.verifying_key())),
         verifying_key_hash: verifier.key_hash().to_owned(),
-        signatures: signatures.len() as u64,
+        signatures,
     };
     serde_json::to_writer(&mut *out, &header).map_err(|e| BundleError::Header(e.to_string()))?;
     out.write_all(b"\n")?;
-    for signature in signatures {
-        out.write_all(signature.to_json_line().as_bytes())?;
-        out.write_all(b"\n")?;
-    }
     Ok(())
 }
