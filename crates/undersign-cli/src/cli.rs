@@ -70,6 +70,52 @@ pub enum Command {
     ///
     /// Example: undersign demo --members 1000 --signers 100
     Demo(DemoArgs),
+    /// Run the collector: an HTTP service that verifies, stores and counts signatures.
+    ///
+    /// Creates DATA (0700), its database and the organizer token DATA/token (0600) at first
+    /// start. Stores no IP address, user agent or time with anything. Stop it with Ctrl-C.
+    ///
+    /// Example: undersign serve --data collector/ --keys keys/ --listen 127.0.0.1:8080
+    Serve(ServeArgs),
+    /// Submit a signature file to a collector and print the receipt.
+    ///
+    /// Exit status: 0 stored (or already stored identically), 1 refused by the collector,
+    /// 2 unreadable file or network failure.
+    ///
+    /// Example: undersign submit sig.json --to http://abc...xyz.onion --proxy socks5h://127.0.0.1:9050
+    Submit(SubmitArgs),
+}
+
+/// `undersign serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (database and organizer token).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Address to listen on. Keep it on loopback and publish it as a Tor onion service.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Key directory whose verifying key petitions may name; repeat for several. Stored in the
+    /// database, so needed only once.
+    #[arg(long)]
+    pub keys: Vec<PathBuf>,
+    /// Largest registry upload, in MiB.
+    #[arg(long, default_value_t = 512)]
+    pub max_registry_mib: usize,
+}
+
+/// `undersign submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// Signature file (from `undersign sign`).
+    pub signature: PathBuf,
+    /// The collector's base URL (http://host:port or http://xyz.onion).
+    #[arg(long)]
+    pub to: String,
+    /// Proxy for the connection, e.g. socks5h://127.0.0.1:9050 for Tor (socks5h: the proxy
+    /// resolves the name, as .onion addresses need).
+    #[arg(long)]
+    pub proxy: Option<String>,
 }
 
 /// `undersign setup`.
@@ -149,6 +195,12 @@ pub struct SignArgs {
     /// Signature file to write.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also submit the signature to the collector at this base URL and print the receipt.
+    #[arg(long)]
+    pub submit: Option<String>,
+    /// Proxy for --submit, e.g. socks5h://127.0.0.1:9050 for Tor.
+    #[arg(long, requires = "submit")]
+    pub proxy: Option<String>,
 }
 
 /// `undersign registrar ...`.

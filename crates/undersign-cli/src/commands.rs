@@ -3,6 +3,7 @@
 use crate::cli::*;
 use crate::identity_file;
 use crate::report;
+use crate::submit;
 use crate::workflow::{self, SignRequest};
 use crate::{demo, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
@@ -64,6 +65,10 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Audit(args) => audit(args),
         Command::BenchData(args) => bench_data(args),
         Command::Demo(args) => demo::run(args),
+        Command::Serve(args) => serve(args),
+        Command::Submit(args) => {
+            submit::submit_file(&args.signature, &args.to, args.proxy.as_deref())
+        }
     }
 }
 
@@ -243,6 +248,16 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
         "anonymity:  {} members at checkpoint {} share every disclosed value",
         outcome.anonymity_set, outcome.checkpoint
     );
+    if let Some(url) = &args.submit {
+        return submit::submit(&outcome.signature, url, args.proxy.as_deref());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let mut config = undersign_server::Config::new(&args.data, args.keys);
+    config.limits.registry_body = args.max_registry_mib.saturating_mul(1 << 20);
+    undersign_server::run(config, args.listen)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,7 @@ mod commands;
 mod demo;
 pub mod identity_file;
 mod report;
+pub mod submit;
 pub mod workflow;
 
 use clap::Parser;

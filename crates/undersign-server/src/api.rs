@@ -1,0 +1,570 @@
+//! The HTTP API (`SPEC.md` §16): routes, handlers and the JSON bodies they return.
+//!
+//! Handlers log nothing about requests. Request bodies are read with a size limit and a time
+//! limit; every failure is answered with an [`ErrorBody`](crate::error::ErrorBody).
+
+use crate::error::ApiError;
+use crate::state::{Command, InsertJob, InsertOutcome, PetitionEntry, PutOutcome, RegistryEntry};
+use crate::store::Store;
+use crate::token::Token;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use undersign_core::field;
+use undersign_registry::encoding::decode_hex;
+use undersign_tally::bundle::{write_bundle_header, DisclosedGroup, SlotBreakdown};
+use undersign_tally::check::Rejection;
+use undersign_tally::petition::PetitionFile;
+use undersign_tally::signature::Signature;
+
+/// Limits on what one request may cost.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest signature body, in bytes.
+    pub signature_body: usize,
+    /// Largest petition body, in bytes.
+    pub petition_body: usize,
+    /// Largest registry body, in bytes.
+    pub registry_body: usize,
+    /// Signatures being verified at once; beyond this, submissions get 503.
+    pub pending_verifications: usize,
+    /// Longest time to receive a request body.
+    pub body_timeout: Duration,
+    /// Longest time a connection may take to send a request's headers.
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            signature_body: 8 << 10,
+            petition_body: 256 << 10,
+            registry_body: 512 << 20,
+            pending_verifications: 1024,
+            body_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The receipt for a stored signature (201), also in a 409 when the stored signature is
+/// byte-for-byte the one submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The petition id.
+    pub petition: String,
+    /// The signature's nullifier (`0x` + 64 hex).
+    pub nullifier: String,
+    /// blake3 of the stored line (the signature's compact JSON, as in the bundle), in hex.
+    pub receipt: String,
+}
+
+impl Receipt {
+    /// The receipt for a stored `line`.
+    pub fn for_line(petition: &[u8; 32], nullifier: &str, line: &str) -> Self {
+        Self {
+            petition: hex::encode(petition),
+            nullifier: nullifier.to_owned(),
+            receipt: blake3::hash(line.as_bytes()).to_hex().to_string(),
+        }
+    }
+}
+
+/// The 409 body for a nullifier already counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateBody {
+    /// What went wrong.
+    pub error: String,
+    /// `duplicate_nullifier`.
+    pub code: String,
+    /// `nullifier`.
+    pub field: Option<String>,
+    /// Present when the stored signature is exactly the one submitted: it was counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+/// The answer to `POST /v1/petitions` and `POST /v1/petitions/{id}/close`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PetitionStatus {
+    /// The petition id.
+    pub id: String,
+    /// Whether it no longer takes signatures.
+    pub closed: bool,
+}
+
+/// The answer to `PUT /v1/registries/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryStatus {
+    /// The registry id.
+    pub id: String,
+    /// Leaf positions in the file.
+    pub members: u64,
+    /// Signed checkpoints.
+    pub checkpoints: u64,
+    /// `created`, `replaced` or `unchanged`.
+    pub result: String,
+}
+
+/// The answer to `GET /v1/petitions/{id}/tally`: the numbers `undersign audit --json` prints
+/// for the bundle (`count`, `breakdown`, `groups`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TallyBody {
+    /// The petition id.
+    pub petition: String,
+    /// The petition's title.
+    pub title: String,
+    /// Whether it no longer takes signatures.
+    pub closed: bool,
+    /// Stored (accepted) signatures.
+    pub count: u64,
+    /// Counts per disclosed slot and label.
+    pub breakdown: Vec<SlotBreakdown>,
+    /// Counts per combination of disclosed values.
+    pub groups: Vec<DisclosedGroup>,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub catalog: Arc<crate::state::Catalog>,
+    pub writer: mpsc::Sender<Command>,
+    pub token: Token,
+    pub db_path: PathBuf,
+    pub limits: Limits,
+    pub verify_slots: Arc<Semaphore>,
+}
+
+/// The API's routes.
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/registries/{id}", put(put_registry).get(get_registry))
+        .route("/v1/petitions", post(create_petition))
+        .route("/v1/petitions/{id}", get(get_petition))
+        .route("/v1/petitions/{id}/close", post(close_petition))
+        .route("/v1/petitions/{id}/signatures", post(submit_signature))
+        .route("/v1/petitions/{id}/tally", get(tally))
+        .route("/v1/petitions/{id}/bundle", get(bundle))
+        .fallback(|| async { ApiError::not_found("route") })
+        .with_state(state)
+}
+
+/// A 32-byte id from the path (64 lowercase hex digits).
+pub(crate) struct Id([u8; 32]);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let bad =
+            || ApiError::bad_request("bad_id", "an id is 64 lowercase hex digits", Some("id"));
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| bad())?;
+        decode_hex::<32>(&text).map(Id).map_err(|_| bad())
+    }
+}
+
+/// Proof that the request carries the organizer's token.
+pub(crate) struct Organizer;
+
+impl FromRequestParts<AppState> for Organizer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        match presented {
+            Some(token) if state.token.matches(token) => Ok(Organizer),
+            _ => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this needs the organizer's token: Authorization: Bearer <contents of DATA/token>",
+                None,
+            )),
+        }
+    }
+}
+
+/// Reads a request body of at most `limit` bytes within the body time limit.
+async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is larger than {limit} bytes"),
+            None,
+        )
+    };
+    // A Content-Length over the limit is refused before reading anything.
+    if axum::body::HttpBody::size_hint(&body).lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let collected = tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await;
+    match collected {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request body did not arrive in time",
+            None,
+        )),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(_)) => Err(ApiError::bad_request(
+            "unreadable_body",
+            "the request body could not be read (truncated?)",
+            None,
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+fn json_bytes(bytes: Bytes, content_type: &'static str) -> Response {
+    let mut response = bytes.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+async fn healthz() -> Json<HashMap<&'static str, &'static str>> {
+    Json(HashMap::from([("status", "ok")]))
+}
+
+async fn writer_call<T>(
+    state: &AppState,
+    make: impl FnOnce(oneshot::Sender<T>) -> Command,
+) -> Result<T, ApiError> {
+    let (tx, rx) = oneshot::channel();
+    state
+        .writer
+        .send(make(tx))
+        .await
+        .map_err(|_| ApiError::unavailable("the server is shutting down"))?;
+    rx.await
+        .map_err(|_| ApiError::unavailable("the server is shutting down"))
+}
+
+async fn put_registry(
+    State(state): State<AppState>,
+    _: Organizer,
+    Id(id): Id,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(body, state.limits.registry_body, state.limits.body_timeout).await?;
+    let entry = tokio::task::spawn_blocking(move || RegistryEntry::parse(bytes))
+        .await
+        .map_err(|_| ApiError::internal("the registry could not be checked"))?
+        .map_err(|e| ApiError::from_registry_error(&e))?;
+    if entry.id != id {
+        return Err(ApiError::unprocessable(
+            "id_mismatch",
+            format!(
+                "the file is registry {}, not the {} in the URL",
+                hex::encode(entry.id),
+                hex::encode(id)
+            ),
+            Some("id"),
+        ));
+    }
+    let status = RegistryStatus {
+        id: hex::encode(id),
+        members: entry.members,
+        checkpoints: entry.checkpoints.len() as u64,
+        result: String::new(),
+    };
+    let outcome = writer_call(&state, |reply| Command::PutRegistry { entry, reply }).await??;
+    let (code, result) = match outcome {
+        PutOutcome::Created => (StatusCode::CREATED, "created"),
+        PutOutcome::Replaced => (StatusCode::OK, "replaced"),
+        PutOutcome::Unchanged => (StatusCode::OK, "unchanged"),
+    };
+    let status = RegistryStatus {
+        result: result.into(),
+        ..status
+    };
+    Ok((code, Json(status)).into_response())
+}
+
+async fn get_registry(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
+    let entry = state
+        .catalog
+        .registry(&id)
+        .ok_or_else(|| ApiError::not_found("registry"))?;
+    Ok(json_bytes(entry.bytes.clone(), "application/json"))
+}
+
+async fn create_petition(
+    State(state): State<AppState>,
+    _: Organizer,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(body, state.limits.petition_body, state.limits.body_timeout).await?;
+    let petition =
+        PetitionFile::parse(bytes.to_vec()).map_err(|e| ApiError::from_petition_error(&e))?;
+    let id = petition.id();
+    let new = writer_call(&state, |reply| Command::CreatePetition { petition, reply }).await??;
+    let closed = state.catalog.petition(&id).is_some_and(|p| p.is_closed());
+    let code = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let status = PetitionStatus {
+        id: hex::encode(id),
+        closed,
+    };
+    Ok((code, Json(status)).into_response())
+}
+
+fn petition(state: &AppState, id: &[u8; 32]) -> Result<Arc<PetitionEntry>, ApiError> {
+    state
+        .catalog
+        .petition(id)
+        .ok_or_else(|| ApiError::not_found("petition"))
+}
+
+async fn get_petition(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
+    let entry = petition(&state, &id)?;
+    Ok(json_bytes(entry.bytes.clone(), "application/json"))
+}
+
+async fn close_petition(
+    State(state): State<AppState>,
+    _: Organizer,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    petition(&state, &id)?;
+    writer_call(&state, |reply| Command::Close { id, reply }).await??;
+    Ok(Json(PetitionStatus {
+        id: hex::encode(id),
+        closed: true,
+    })
+    .into_response())
+}
+
+fn gone() -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        "closed",
+        "this petition is closed and takes no more signatures",
+        None,
+    )
+}
+
+async fn submit_signature(
+    State(state): State<AppState>,
+    Id(id): Id,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(body, state.limits.signature_body, state.limits.body_timeout).await?;
+    let entry = petition(&state, &id)?;
+    if entry.is_closed() {
+        return Err(gone());
+    }
+    let signature = Signature::from_json(&bytes).map_err(|e| ApiError::from_signature_error(&e))?;
+    let permit = state
+        .verify_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::unavailable("too many signatures are being verified; try again"))?;
+    // Verification is CPU-bound: run it on rayon's pool (one thread per core), off the runtime.
+    let checker = entry.checker();
+    let (tx, rx) = oneshot::channel();
+    rayon::spawn(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            checker.check(&signature).map(|_| signature)
+        }));
+        drop(permit);
+        if let Ok(result) = result {
+            let _ = tx.send(result);
+        }
+    });
+    let signature = rx
+        .await
+        .map_err(|_| ApiError::internal("the signature could not be verified"))?
+        .map_err(|rejection: Rejection| ApiError::from_rejection(&rejection))?;
+    let line = signature.to_json_line();
+    let nullifier = field::to_hex(&signature.nullifier);
+    let receipt = Receipt::for_line(&id, &nullifier, &line);
+    let outcome = writer_call(&state, |reply| {
+        Command::Insert(InsertJob {
+            entry,
+            signature,
+            line: line.clone(),
+            reply,
+        })
+    })
+    .await?;
+    match outcome {
+        InsertOutcome::Stored => Ok((StatusCode::CREATED, Json(receipt)).into_response()),
+        InsertOutcome::Duplicate { existing } => {
+            let same = existing.as_deref() == Some(line.as_str());
+            let body = DuplicateBody {
+                error: if same {
+                    "this signature was already counted (the stored copy is identical)".into()
+                } else {
+                    Rejection::DuplicateNullifier.to_string()
+                },
+                code: Rejection::DuplicateNullifier.code().into(),
+                field: Some("nullifier".into()),
+                receipt: same.then_some(receipt),
+            };
+            Ok((StatusCode::CONFLICT, Json(body)).into_response())
+        }
+        InsertOutcome::Closed => Err(gone()),
+        InsertOutcome::Failed => Err(ApiError::unavailable(
+            "the database could not store the signature; it was not counted, try again",
+        )),
+    }
+}
+
+async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
+    let entry = petition(&state, &id)?;
+    let registry = state
+        .catalog
+        .registry(&entry.petition.registry())
+        .ok_or_else(|| ApiError::internal("the petition's registry is missing"))?;
+    let tally = entry.tally();
+    let body = TallyBody {
+        petition: hex::encode(id),
+        title: entry.petition.fields().title.clone(),
+        closed: entry.is_closed(),
+        count: tally.count,
+        breakdown: tally.breakdown(&registry.schema),
+        groups: tally
+            .groups
+            .iter()
+            .map(|(&(mask, codes), &count)| DisclosedGroup { mask, codes, count })
+            .collect(),
+    };
+    Ok(Json(body).into_response())
+}
+
+/// Bytes sent per chunk of a streamed bundle.
+const CHUNK: usize = 64 << 10;
+
+async fn bundle(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
+    let entry = petition(&state, &id)?;
+    let registry = state
+        .catalog
+        .registry(&entry.petition.registry())
+        .ok_or_else(|| ApiError::internal("the petition's registry is missing"))?;
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let db_path = state.db_path.clone();
+    tokio::task::spawn_blocking(move || stream_bundle(&db_path, &entry, &registry, &tx));
+    // The first chunk (the header) tells whether the snapshot could be read at all.
+    let first = match rx.recv().await {
+        Some(Ok(first)) => first,
+        _ => return Err(ApiError::internal("the bundle could not be read")),
+    };
+    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let stream = futures_util::StreamExt::chain(
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
+        rest,
+    );
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"bundle-{}.jsonl\"",
+        hex::encode(id)
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// Writes the bundle of one consistent snapshot into `tx`: the header (with the count and the
+/// chain up to the newest checkpoint any stored signature uses), then the stored lines in
+/// nullifier order. Stops early if the client goes away.
+fn stream_bundle(
+    db_path: &std::path::Path,
+    entry: &PetitionEntry,
+    registry: &RegistryEntry,
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let result = (|| -> Result<(), String> {
+        let store = Store::open_read_only(db_path).map_err(|e| e.to_string())?;
+        store
+            .snapshot(|store| {
+                // Pass 1: the count and the newest checkpoint used (as the audit maps roots).
+                let mut sequence_of: HashMap<String, u64> = HashMap::new();
+                for cp in &registry.checkpoints {
+                    let seq = sequence_of.entry(field::to_hex(&cp.root)).or_insert(0);
+                    *seq = (*seq).max(cp.sequence);
+                }
+                #[derive(Deserialize)]
+                struct RootOnly {
+                    root: String,
+                }
+                let mut count = 0u64;
+                let mut newest: Option<u64> = None;
+                store.for_each_line(&entry.id, |line| {
+                    count += 1;
+                    let seq = serde_json::from_str::<RootOnly>(line)
+                        .ok()
+                        .and_then(|r| sequence_of.get(&r.root).copied());
+                    newest = newest.max(seq);
+                    true
+                })?;
+                let last = registry.checkpoints.len().saturating_sub(1);
+                let newest = newest.map_or(last, |s| usize::try_from(s).unwrap_or(last));
+                let chain = &registry.checkpoints[..=newest.min(last)];
+                let mut buffer = Vec::with_capacity(CHUNK + 8192);
+                let checker = entry.checker();
+                write_bundle_header(
+                    &mut buffer,
+                    &entry.petition,
+                    &registry.schema,
+                    chain,
+                    checker.verifier(),
+                    count,
+                )
+                .map_err(|e| crate::error::StoreError::BadValue(e.to_string()))?;
+                // Pass 2: the lines, in the same snapshot.
+                let mut open = true;
+                let mut sent = 0u64;
+                store.for_each_line(&entry.id, |line| {
+                    buffer.extend_from_slice(line.as_bytes());
+                    buffer.push(b'\n');
+                    sent += 1;
+                    if buffer.len() >= CHUNK {
+                        let chunk = Bytes::from(std::mem::take(&mut buffer));
+                        open = tx.blocking_send(Ok(chunk)).is_ok();
+                    }
+                    open && sent < count
+                })?;
+                if open && !buffer.is_empty() {
+                    let _ = tx.blocking_send(Ok(Bytes::from(buffer)));
+                }
+                Ok(())
+            })
+            .map_err(|e| e.to_string())
+    })();
+    if let Err(e) = result {
+        eprintln!("collector: streaming a bundle failed: {e}");
+        let _ = tx.blocking_send(Err(std::io::Error::other("the bundle could not be read")));
+    }
+}

@@ -1,0 +1,306 @@
+//! The Undersign collector: an HTTP service that signers submit signatures to and anyone
+//! downloads the bundle and tally from (`SPEC.md` §16).
+//!
+//! - Every signature is fully verified with the tally crate's
+//!   [`Checker`](undersign_tally::check::Checker) (proof, checkpoint root, petition binding,
+//!   allowed disclosure) on rayon's pool before it is stored.
+//! - SQLite in WAL mode with `synchronous = FULL` holds the petitions, registries and
+//!   signatures; the `(petition, nullifier)` primary key decides duplicates; a signature is
+//!   acknowledged (201) only after its transaction committed.
+//! - Nothing about who submitted is stored or logged: no addresses, user agents or times, and
+//!   the bundle is sorted by nullifier.
+//! - Organizer endpoints need the bearer token the server creates at first start in
+//!   `DATA/token` (mode 0600).
+//!
+//! [`run`] is what `undersign serve` calls; [`Server`] lets tests and embedders serve on their
+//! own listener.
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod error;
+mod state;
+pub mod store;
+pub mod token;
+
+pub use api::{Limits, Receipt};
+pub use error::{ApiError, ErrorBody, ServerError, StoreError};
+
+use state::Catalog;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use token::Token;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Semaphore};
+use undersign_proof::encoding::verifying_key_to_bytes;
+
+/// Queued changes for the writer thread before submitters wait for room.
+const WRITER_QUEUE: usize = 4096;
+
+/// How to run the collector.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory: database and token (created 0700 if missing).
+    pub data_dir: PathBuf,
+    /// Key directories whose verifying keys petitions may name (stored in the database, so
+    /// they are needed only once).
+    pub keys: Vec<PathBuf>,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// A configuration with default limits.
+    pub fn new(data_dir: impl Into<PathBuf>, keys: Vec<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            keys,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// What was loaded at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Known verifying keys.
+    pub verifying_keys: usize,
+    /// Stored registries.
+    pub registries: usize,
+    /// Stored petitions.
+    pub petitions: usize,
+}
+
+/// An opened collector: database loaded, writer thread running, ready to serve.
+pub struct Server {
+    state: api::AppState,
+    writer: std::thread::JoinHandle<()>,
+    token_path: PathBuf,
+    token_created: bool,
+    summary: Summary,
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+impl Server {
+    /// Opens the data directory: creates it, the token and the database if needed, stores the
+    /// verifying keys of `config.keys`, loads everything stored and starts the writer thread.
+    pub fn open(config: Config) -> Result<Self, ServerError> {
+        let dir = &config.data_dir;
+        create_private_dir(dir)
+            .map_err(|e| ServerError::io(format!("creating {}", dir.display()), e))?;
+        let (token, token_path, token_created) = Token::load_or_create(dir)?;
+        let db_path = dir.join(store::DB_FILE);
+        let mut store = store::Store::open(&db_path)?;
+        for keys in &config.keys {
+            let (_, verifier) =
+                undersign_proof::keys::load_verifier(keys).map_err(|source| ServerError::Keys {
+                    path: keys.clone(),
+                    source,
+                })?;
+            store.add_verifying_key(
+                verifier.key_hash(),
+                &verifying_key_to_bytes(verifier.verifying_key()),
+            )?;
+        }
+        let catalog = Arc::new(Catalog::load(&store)?);
+        let summary = Summary {
+            verifying_keys: catalog.verifiers.len(),
+            registries: catalog.registries.read().map(|r| r.len()).unwrap_or(0),
+            petitions: catalog.petitions.read().map(|p| p.len()).unwrap_or(0),
+        };
+        let (tx, rx) = mpsc::channel(WRITER_QUEUE);
+        let writer_catalog = catalog.clone();
+        let writer = std::thread::Builder::new()
+            .name("undersign-writer".into())
+            .spawn(move || state::writer_loop(store, writer_catalog, rx))
+            .map_err(|e| ServerError::io("starting the writer thread", e))?;
+        let state = api::AppState {
+            catalog,
+            writer: tx,
+            token,
+            db_path,
+            verify_slots: Arc::new(Semaphore::new(config.limits.pending_verifications.max(1))),
+            limits: config.limits,
+        };
+        Ok(Self {
+            state,
+            writer,
+            token_path,
+            token_created,
+            summary,
+        })
+    }
+
+    /// Where the organizer token is (its content is never printed).
+    pub fn token_path(&self) -> &Path {
+        &self.token_path
+    }
+
+    /// Whether the token was created by this start.
+    pub fn token_created(&self) -> bool {
+        self.token_created
+    }
+
+    /// What was loaded.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then finishes the requests in
+    /// flight (for at most [`SHUTDOWN_GRACE`]) and waits for the writer thread to finish its
+    /// last commit.
+    ///
+    /// Each connection must send its request headers within [`Limits::header_timeout`]; at most
+    /// [`MAX_CONNECTIONS`] are served at once (further ones wait to be accepted). The peer's
+    /// address is never read.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Server { state, writer, .. } = self;
+        let header_timeout = state.limits.header_timeout;
+        let router = api::router(state);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                () = &mut shutdown => break,
+                permit = slots.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+            };
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => accepted,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, a connection reset before accept...: go on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection = graceful
+                .watch(builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                let _ = connection.await;
+                drop(permit);
+            });
+        }
+        drop(listener);
+        drop(router);
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+        // With the router and every connection gone, so are the writer's senders: it drains its
+        // queue and stops. (Connections still open after the grace period keep a sender; the
+        // process exits without waiting for them, and their signatures were not acknowledged.)
+        let _ = tokio::time::timeout(
+            SHUTDOWN_GRACE,
+            tokio::task::spawn_blocking(move || writer.join()),
+        )
+        .await;
+        Ok(())
+    }
+}
+
+/// Connections served at once.
+pub const MAX_CONNECTIONS: usize = 4096;
+/// How long shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    #[cfg(unix)]
+    let terminate = Box::pin(async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    });
+    #[cfg(not(unix))]
+    let terminate = Box::pin(std::future::pending::<()>());
+    futures_util::future::select(ctrl_c, terminate).await;
+}
+
+/// Runs the collector on `listen` until Ctrl-C or SIGTERM (what `undersign serve` does).
+/// Prints where it listens and where the organizer token is, never the token itself.
+pub fn run(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("undersign-http")
+        .build()
+        .map_err(|e| ServerError::io("starting the runtime", e))?;
+    let data_dir = config.data_dir.clone();
+    let result = runtime.block_on(async move {
+        let server = Server::open(config)?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| ServerError::io(format!("listening on {listen}"), e))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| ServerError::io("reading the bound address", e))?;
+        let summary = server.summary();
+        println!(
+            "data directory: {} ({} verifying key(s), {} registr{}, {} petition(s))",
+            data_dir.display(),
+            summary.verifying_keys,
+            summary.registries,
+            if summary.registries == 1 { "y" } else { "ies" },
+            summary.petitions
+        );
+        println!(
+            "organizer token: {} ({}; send it as \"Authorization: Bearer <token>\")",
+            server.token_path().display(),
+            if server.token_created() {
+                "created now, mode 0600"
+            } else {
+                "existing"
+            }
+        );
+        if summary.verifying_keys == 0 {
+            println!(
+                "note: no verifying key yet; restart with --keys DIR before creating petitions"
+            );
+        }
+        if !address.ip().is_loopback() {
+            println!(
+                "note: listening on a non-loopback address; signers' IP addresses reach this \
+                 machine (the collector stores none). For anonymity, serve it as a Tor onion \
+                 service on 127.0.0.1."
+            );
+        }
+        println!("undersign collector listening on http://{address}");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        server.serve(listener, shutdown_signal()).await
+    });
+    // Do not wait for a stuck connection or blocking task: every acknowledged write is on disk.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}

@@ -1,0 +1,517 @@
+//! In-memory views of what the database holds, and the single writer thread.
+//!
+//! Every change goes through the writer thread, which owns the only read-write connection:
+//! it commits first and only then updates the in-memory [`Catalog`] and answers, so an answer
+//! never announces something the database does not hold. Signature inserts that queue up
+//! while a commit is in progress are stored together in the next transaction (group commit).
+
+use crate::error::{ApiError, StoreError};
+use crate::store::{Inserted, NewSignature, Store};
+use axum::http::StatusCode;
+use bytes::Bytes;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use tokio::sync::{mpsc, oneshot};
+use undersign_core::attributes::{Mask, SLOTS};
+use undersign_proof::Verifier;
+use undersign_registry::checkpoint::{verify_chain, Checkpoint};
+use undersign_registry::registry::{Registry, RegistryError};
+use undersign_registry::schema::Schema;
+use undersign_tally::bundle::Tally;
+use undersign_tally::check::Checker;
+use undersign_tally::petition::PetitionFile;
+use undersign_tally::signature::Signature;
+
+/// Signature inserts stored in one transaction at most.
+pub(crate) const MAX_BATCH: usize = 512;
+
+/// Locks a mutex, recovering the data if another thread panicked while holding it (every
+/// update here is a single assignment or counter bump, so the data stays consistent).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A stored registry: its exact file (served as is) and what checking signatures needs.
+pub(crate) struct RegistryEntry {
+    pub id: [u8; 32],
+    pub bytes: Bytes,
+    pub depth: u32,
+    pub members: u64,
+    pub schema: Schema,
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+impl RegistryEntry {
+    /// Parses and validates a registry file (`SPEC.md` §11: its chain is checked on load).
+    pub fn parse(bytes: Bytes) -> Result<Self, RegistryError> {
+        let registry = Registry::from_json(&bytes)?;
+        Ok(Self {
+            id: *registry.id(),
+            depth: registry.depth(),
+            members: registry.len(),
+            schema: registry.schema().clone(),
+            checkpoints: registry.checkpoints().to_vec(),
+            bytes,
+        })
+    }
+}
+
+/// A stored petition with its checker, its running tally and whether it is closed.
+pub(crate) struct PetitionEntry {
+    pub id: [u8; 32],
+    pub petition: PetitionFile,
+    pub bytes: Bytes,
+    checker: RwLock<Arc<Checker>>,
+    closed: AtomicBool,
+    tally: Mutex<Tally>,
+}
+
+impl PetitionEntry {
+    fn new(petition: PetitionFile, checker: Checker, closed: bool, tally: Tally) -> Self {
+        Self {
+            id: petition.id(),
+            bytes: Bytes::copy_from_slice(petition.bytes()),
+            petition,
+            checker: RwLock::new(Arc::new(checker)),
+            closed: AtomicBool::new(closed),
+            tally: Mutex::new(tally),
+        }
+    }
+
+    /// The checker for this petition (cached; replaced when the registry's chain grows).
+    pub fn checker(&self) -> Arc<Checker> {
+        read(&self.checker).clone()
+    }
+
+    /// Whether the petition no longer takes signatures.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// A copy of the running tally of stored signatures.
+    pub fn tally(&self) -> Tally {
+        lock(&self.tally).clone()
+    }
+}
+
+/// What the server holds, in memory, for answering requests without the database.
+#[derive(Default)]
+pub(crate) struct Catalog {
+    pub registries: RwLock<HashMap<[u8; 32], Arc<RegistryEntry>>>,
+    pub petitions: RwLock<HashMap<[u8; 32], Arc<PetitionEntry>>>,
+    /// Verifying key hash → verifier. Fixed after start.
+    pub verifiers: HashMap<String, Verifier>,
+}
+
+impl Catalog {
+    /// The registry with this id.
+    pub fn registry(&self, id: &[u8; 32]) -> Option<Arc<RegistryEntry>> {
+        read(&self.registries).get(id).cloned()
+    }
+
+    /// The petition with this id.
+    pub fn petition(&self, id: &[u8; 32]) -> Option<Arc<PetitionEntry>> {
+        read(&self.petitions).get(id).cloned()
+    }
+
+    /// Loads everything stored: verifying keys, registries, petitions and their tallies.
+    pub fn load(store: &Store) -> Result<Self, crate::ServerError> {
+        let corrupt = |what: String, reason: String| crate::ServerError::Corrupt { what, reason };
+        let mut verifiers = HashMap::new();
+        for (hash, bytes) in store.verifying_keys()? {
+            let vk = undersign_proof::encoding::verifying_key_from_bytes(&bytes)
+                .map_err(|e| corrupt(format!("verifying key {hash}"), e.to_string()))?;
+            let verifier = Verifier::new(vk)
+                .map_err(|e| corrupt(format!("verifying key {hash}"), e.to_string()))?;
+            if verifier.key_hash() != hash {
+                return Err(corrupt(
+                    format!("verifying key {hash}"),
+                    "its hash does not match".into(),
+                ));
+            }
+            verifiers.insert(hash, verifier);
+        }
+        let mut registries = HashMap::new();
+        for stored in store.registries()? {
+            let id = stored.id;
+            let entry = RegistryEntry::parse(Bytes::from(stored.file))
+                .map_err(|e| corrupt(format!("registry {}", hex::encode(id)), e.to_string()))?;
+            registries.insert(id, Arc::new(entry));
+        }
+        let mut petitions = HashMap::new();
+        for stored in store.petitions()? {
+            let what = || format!("petition {}", hex::encode(stored.id));
+            let petition =
+                PetitionFile::parse(stored.file).map_err(|e| corrupt(what(), e.to_string()))?;
+            let registry = registries
+                .get(&petition.registry())
+                .ok_or_else(|| corrupt(what(), "its registry is missing".into()))?;
+            let verifier = verifiers
+                .get(petition.verifying_key_hash())
+                .ok_or_else(|| corrupt(what(), "its verifying key is missing".into()))?;
+            let checker = Checker::new(petition.clone(), &registry.checkpoints, verifier.clone());
+            let tally = stored_tally(store, &petition).map_err(|e| corrupt(what(), e))?;
+            petitions.insert(
+                stored.id,
+                Arc::new(PetitionEntry::new(petition, checker, stored.closed, tally)),
+            );
+        }
+        Ok(Self {
+            registries: RwLock::new(registries),
+            petitions: RwLock::new(petitions),
+            verifiers,
+        })
+    }
+
+    /// Puts a new checker (for the registry's current chain) on every petition of `registry`.
+    fn refresh_checkers(&self, registry: &RegistryEntry) {
+        for entry in read(&self.petitions).values() {
+            if entry.petition.registry() != registry.id {
+                continue;
+            }
+            if let Some(verifier) = self.verifiers.get(entry.petition.verifying_key_hash()) {
+                let checker = Checker::new(
+                    entry.petition.clone(),
+                    &registry.checkpoints,
+                    verifier.clone(),
+                );
+                *write(&entry.checker) = Arc::new(checker);
+            }
+        }
+    }
+}
+
+/// The tally of a petition's stored lines (they were verified before being stored).
+fn stored_tally(store: &Store, petition: &PetitionFile) -> Result<Tally, String> {
+    #[derive(Deserialize)]
+    struct Disclosure {
+        mask: u64,
+        disclosed: [u16; SLOTS],
+    }
+    let mut tally = Tally::new(&petition.allowed_mask().slots());
+    let mut problem = None;
+    store
+        .for_each_line(&petition.id(), |line| {
+            let parsed = serde_json::from_str::<Disclosure>(line)
+                .map_err(|e| e.to_string())
+                .and_then(|d| Ok((Mask::new(d.mask).map_err(|e| e.to_string())?, d.disclosed)));
+            match parsed {
+                Ok((mask, codes)) => {
+                    tally.add_disclosed(mask, codes);
+                    true
+                }
+                Err(e) => {
+                    problem = Some(format!("a stored signature does not parse: {e}"));
+                    false
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    match problem {
+        Some(p) => Err(p),
+        None => Ok(tally),
+    }
+}
+
+/// What became of one submitted signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum InsertOutcome {
+    /// Committed to disk.
+    Stored,
+    /// The nullifier was already counted; the line stored for it.
+    Duplicate { existing: Option<String> },
+    /// The petition was closed before the signature could be stored.
+    Closed,
+    /// The database failed; nothing was stored.
+    Failed,
+}
+
+/// How a registry upload went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PutOutcome {
+    /// A new registry.
+    Created,
+    /// An extension replaced the stored file.
+    Replaced,
+    /// The same file was stored already.
+    Unchanged,
+}
+
+/// One verified signature waiting to be stored.
+pub(crate) struct InsertJob {
+    pub entry: Arc<PetitionEntry>,
+    pub signature: Signature,
+    pub line: String,
+    pub reply: oneshot::Sender<InsertOutcome>,
+}
+
+/// A change for the writer thread.
+pub(crate) enum Command {
+    /// Store a verified signature.
+    Insert(InsertJob),
+    /// Store or extend a registry.
+    PutRegistry {
+        entry: RegistryEntry,
+        reply: oneshot::Sender<Result<PutOutcome, ApiError>>,
+    },
+    /// Store a petition (`Ok(true)` if new).
+    CreatePetition {
+        petition: PetitionFile,
+        reply: oneshot::Sender<Result<bool, ApiError>>,
+    },
+    /// Close a petition.
+    Close {
+        id: [u8; 32],
+        reply: oneshot::Sender<Result<(), ApiError>>,
+    },
+}
+
+fn storage_failed(e: &StoreError) -> ApiError {
+    eprintln!("collector: database write failed: {e}");
+    ApiError::unavailable("the database could not store this; nothing was changed, try again")
+}
+
+/// The writer thread's loop: runs until every sender is gone.
+pub(crate) fn writer_loop(
+    mut store: Store,
+    catalog: Arc<Catalog>,
+    mut rx: mpsc::Receiver<Command>,
+) {
+    let mut pending: Option<Command> = None;
+    loop {
+        let command = match pending.take() {
+            Some(command) => command,
+            None => match rx.blocking_recv() {
+                Some(command) => command,
+                None => return,
+            },
+        };
+        match command {
+            Command::Insert(job) => {
+                let mut jobs = vec![job];
+                while jobs.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Command::Insert(job)) => jobs.push(job),
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                insert_batch(&mut store, jobs);
+            }
+            Command::PutRegistry { entry, reply } => {
+                let _ = reply.send(put_registry(&mut store, &catalog, entry));
+            }
+            Command::CreatePetition { petition, reply } => {
+                let _ = reply.send(create_petition(&mut store, &catalog, petition));
+            }
+            Command::Close { id, reply } => {
+                let _ = reply.send(close_petition(&mut store, &catalog, &id));
+            }
+        }
+    }
+}
+
+fn insert_batch(store: &mut Store, jobs: Vec<InsertJob>) {
+    let (open, closed): (Vec<InsertJob>, Vec<InsertJob>) =
+        jobs.into_iter().partition(|job| !job.entry.is_closed());
+    for job in closed {
+        let _ = job.reply.send(InsertOutcome::Closed);
+    }
+    if open.is_empty() {
+        return;
+    }
+    let keys: Vec<[u8; 32]> = open.iter().map(|j| j.signature.nullifier_key()).collect();
+    let rows: Vec<NewSignature<'_>> = open
+        .iter()
+        .zip(&keys)
+        .map(|(job, nullifier)| NewSignature {
+            petition: &job.entry.id,
+            nullifier,
+            line: &job.line,
+        })
+        .collect();
+    match store.insert_signatures(&rows) {
+        Ok(results) => {
+            for (job, result) in open.into_iter().zip(results) {
+                let outcome = match result {
+                    Inserted::New => {
+                        lock(&job.entry.tally).add(&job.signature);
+                        InsertOutcome::Stored
+                    }
+                    Inserted::Duplicate { existing } => InsertOutcome::Duplicate { existing },
+                };
+                let _ = job.reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            eprintln!(
+                "collector: storing a batch of {} signature(s) failed, none stored: {e}",
+                open.len()
+            );
+            for job in open {
+                let _ = job.reply.send(InsertOutcome::Failed);
+            }
+        }
+    }
+}
+
+fn conflict(field: &str, message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "registry_conflict",
+        message,
+        Some(field),
+    )
+}
+
+fn put_registry(
+    store: &mut Store,
+    catalog: &Catalog,
+    entry: RegistryEntry,
+) -> Result<PutOutcome, ApiError> {
+    let old = catalog.registry(&entry.id);
+    if let Some(old) = &old {
+        if old.bytes == entry.bytes {
+            return Ok(PutOutcome::Unchanged);
+        }
+        if old.depth != entry.depth {
+            return Err(conflict(
+                "depth",
+                format!(
+                    "the stored registry has depth {}; a replacement must keep it",
+                    old.depth
+                ),
+            ));
+        }
+        if old.schema.hash() != entry.schema.hash() {
+            return Err(conflict(
+                "schema",
+                "a replacement must keep the stored registry's schema".into(),
+            ));
+        }
+        let kept = old.checkpoints.len();
+        if entry.checkpoints.len() < kept || entry.checkpoints[..kept] != old.checkpoints[..] {
+            return Err(conflict(
+                "checkpoints",
+                format!(
+                    "the new checkpoint chain does not extend the stored one: it must keep the \
+                     stored checkpoints 0 to {} unchanged and may only add newer ones",
+                    kept.saturating_sub(1)
+                ),
+            ));
+        }
+    }
+    store
+        .put_registry(&entry.id, &entry.bytes)
+        .map_err(|e| storage_failed(&e))?;
+    let entry = Arc::new(entry);
+    write(&catalog.registries).insert(entry.id, entry.clone());
+    catalog.refresh_checkers(&entry);
+    Ok(if old.is_some() {
+        PutOutcome::Replaced
+    } else {
+        PutOutcome::Created
+    })
+}
+
+fn create_petition(
+    store: &mut Store,
+    catalog: &Catalog,
+    petition: PetitionFile,
+) -> Result<bool, ApiError> {
+    let registry_id = petition.registry();
+    let registry = catalog.registry(&registry_id).ok_or_else(|| {
+        ApiError::unprocessable(
+            "unknown_registry",
+            format!(
+                "registry {} has not been uploaded; PUT /v1/registries/{} first",
+                hex::encode(registry_id),
+                hex::encode(registry_id)
+            ),
+            Some("registry"),
+        )
+    })?;
+    let verifier = catalog
+        .verifiers
+        .get(petition.verifying_key_hash())
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "unknown_verifying_key",
+                format!(
+                    "this server does not have verifying key {}; start it with --keys for that key",
+                    petition.verifying_key_hash()
+                ),
+                Some("verifying_key"),
+            )
+        })?;
+    let latest = registry.checkpoints.last().ok_or_else(|| {
+        ApiError::unprocessable(
+            "no_checkpoint",
+            "the registry has no signed checkpoint yet, so no signature could count",
+            Some("registry"),
+        )
+    })?;
+    verify_chain(
+        &registry.checkpoints,
+        petition.registrar_key(),
+        &registry_id,
+    )
+    .map_err(|e| {
+        ApiError::unprocessable(
+            "wrong_registrar_key",
+            format!(
+                "the registry's checkpoints are not valid under the petition's registrar key: {e}"
+            ),
+            Some("registrar_key"),
+        )
+    })?;
+    if petition.min_checkpoint() > latest.sequence {
+        return Err(ApiError::unprocessable(
+            "min_checkpoint_ahead",
+            format!(
+                "min_checkpoint {} is newer than the registry's newest checkpoint {}",
+                petition.min_checkpoint(),
+                latest.sequence
+            ),
+            Some("min_checkpoint"),
+        ));
+    }
+    let id = petition.id();
+    let new = store
+        .insert_petition(&id, &registry_id, petition.bytes())
+        .map_err(|e| storage_failed(&e))?;
+    if new {
+        let checker = Checker::new(petition.clone(), &registry.checkpoints, verifier.clone());
+        let tally = Tally::new(&petition.allowed_mask().slots());
+        let entry = Arc::new(PetitionEntry::new(petition, checker, false, tally));
+        write(&catalog.petitions).insert(id, entry);
+    }
+    Ok(new)
+}
+
+fn close_petition(store: &mut Store, catalog: &Catalog, id: &[u8; 32]) -> Result<(), ApiError> {
+    let entry = catalog
+        .petition(id)
+        .ok_or_else(|| ApiError::not_found("petition"))?;
+    if entry.is_closed() {
+        return Ok(());
+    }
+    if !store.close_petition(id).map_err(|e| storage_failed(&e))? {
+        return Err(ApiError::not_found("petition"));
+    }
+    entry.closed.store(true, Ordering::SeqCst);
+    Ok(())
+}

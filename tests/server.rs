@@ -1,0 +1,1130 @@
+//! The collector (`undersign serve`, `SPEC.md` §16) end to end, against real server processes
+//! on loopback: concurrent duplicates, 1,000 real signatures from parallel clients audited
+//! against `/tally`, SIGKILL in the middle of a load, and hostile bodies.
+//!
+//! The fixture proves 1,000 real signatures once (depth 10, deterministic RNGs); each test
+//! starts its own server on its own data directory and port.
+//!
+//! `cargo test --release --test server -- --ignored --nocapture` runs the load measurement.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Barrier, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use undersign::core::attributes::{Attributes, Mask};
+use undersign::core::field;
+use undersign::core::identity::IdentitySecret;
+use undersign::core::scope::message;
+use undersign::proof::encoding::ProofBytes;
+use undersign::proof::keys::KeySet;
+use undersign::proof::{Prover, Statement};
+use undersign::registry::registrar::RegistrarKey;
+use undersign::registry::registry::Registry;
+use undersign::registry::schema::Schema;
+use undersign::tally::petition::{PetitionFields, PetitionFile};
+use undersign::tally::signature::Signature;
+
+const DEPTH: u32 = 10;
+const MEMBERS: usize = 1000;
+const TIME: u64 = 1_800_000_000;
+
+struct Fixture {
+    dir: PathBuf,
+    registry: Registry,
+    registry_bytes: Vec<u8>,
+    registrar_pub: String,
+    petition: PetitionFile,
+    /// A petition that allows disclosing only slot 0 (status).
+    narrow: PetitionFile,
+    /// Signature files (pretty JSON) on `petition`, one per member.
+    signatures: Vec<String>,
+}
+
+impl Fixture {
+    fn registry_id(&self) -> String {
+        hex::encode(self.registry.id())
+    }
+}
+
+fn attrs(i: usize) -> Attributes {
+    Attributes([1 + (i % 2) as u16, 1 + (i / 2 % 2) as u16, 0, 0])
+}
+
+fn secret(i: usize) -> IdentitySecret {
+    let mut rng = ChaCha20Rng::seed_from_u64(1_000_000 + i as u64);
+    IdentitySecret::from_bytes(rng.gen())
+}
+
+fn make_petition(
+    registry: &Registry,
+    vk_hash: &str,
+    disclose: Vec<u64>,
+    nonce: u8,
+) -> PetitionFile {
+    let latest = registry.latest_checkpoint().unwrap();
+    PetitionFile::create(PetitionFields {
+        version: 1,
+        kind: undersign::tally::petition::KIND.into(),
+        title: format!("Collector test petition {nonce}"),
+        text: "We, civil servants, ask for a collector that loses nothing.".into(),
+        registry: hex::encode(registry.id()),
+        registrar_key: latest.public_key.to_hex(),
+        verifying_key: vk_hash.into(),
+        disclose,
+        min_checkpoint: 0,
+        nonce: hex::encode([nonce; 32]),
+    })
+    .unwrap()
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let started = Instant::now();
+        let dir = tempfile::Builder::new()
+            .prefix("undersign-server-test-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let keyset = KeySet::development(DEPTH, &[5u8; 32]).unwrap();
+        keyset.write(&dir.join("keys")).unwrap();
+        let prover = Prover::new(DEPTH, keyset.proving_key).unwrap();
+        let vk_hash = prover.verifier().key_hash().to_owned();
+        let registrar = RegistrarKey::from_secret_bytes(&[7u8; 32]);
+        let schema = Schema::from_json(
+            br#"{"version":1,"kind":"undersign-schema","slots":[
+                {"name":"status","labels":{"current":1,"former":2}},
+                {"name":"ministry","labels":{"health":1,"justice":2}}]}"#,
+        )
+        .unwrap();
+        let mut registry = Registry::new(schema, DEPTH, [9u8; 32]).unwrap();
+        let secrets: Vec<IdentitySecret> = (0..MEMBERS).map(secret).collect();
+        for (i, s) in secrets.iter().enumerate() {
+            registry.add(s.commitment(), attrs(i)).unwrap();
+        }
+        registry.checkpoint(&registrar, TIME).unwrap();
+        let registry_bytes = registry.to_json();
+        std::fs::write(dir.join("registry.json"), &registry_bytes).unwrap();
+        let petition = make_petition(&registry, &vk_hash, vec![0, 1], 1);
+        let narrow = make_petition(&registry, &vk_hash, vec![0], 2);
+        std::fs::write(dir.join("petition.json"), petition.bytes()).unwrap();
+        let tree = registry.tree().unwrap();
+        let root = registry.latest_checkpoint().unwrap().root;
+        // Real proofs cost about 0.2 s each in the test profile on this project's 2-core
+        // machine, so the 1,000 are proved once and kept in the integration tests' target
+        // directory, keyed by everything they depend on. A stale or corrupt cache cannot make a
+        // test pass: the server verifies every proof and the tests require all of them to count.
+        let cache_key = blake3::hash(
+            format!(
+                "{}|{}|{}|{MEMBERS}|{DEPTH}",
+                vk_hash,
+                petition.id_hex(),
+                field::to_hex(&root)
+            )
+            .as_bytes(),
+        );
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("server-fixture-{}.json", &cache_key.to_hex()[..16]));
+        let cached: Option<Vec<String>> = std::fs::read(&cache)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .filter(|v: &Vec<String>| v.len() == MEMBERS);
+        if let Some(signatures) = cached {
+            eprintln!("fixture: {MEMBERS} real proofs from {}", cache.display());
+            return Fixture {
+                dir,
+                registrar_pub: registrar.public_key().to_hex(),
+                registry,
+                registry_bytes,
+                petition,
+                narrow,
+                signatures,
+            };
+        }
+        // Proving at the test profile's opt-level needs more stack than rayon's default.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .stack_size(64 << 20)
+            .build()
+            .unwrap();
+        let signatures: Vec<String> = pool.install(|| {
+            (0..MEMBERS)
+                .into_par_iter()
+                .map(|i| {
+                    let mut rng = ChaCha20Rng::seed_from_u64(i as u64);
+                    let mask = match i % 3 {
+                        0 => Mask::NONE,
+                        1 => Mask::from_slots(&[0]).unwrap(),
+                        _ => Mask::from_slots(&[0, 1]).unwrap(),
+                    };
+                    let statement = Statement::new(
+                        secrets[i].sk(),
+                        &attrs(i),
+                        &tree.path(i as u64).unwrap(),
+                        root,
+                        petition.scope(),
+                        message(None),
+                        mask,
+                    );
+                    let proof = prover.prove(&statement, &mut rng).unwrap();
+                    Signature {
+                        petition: petition.id(),
+                        root,
+                        nullifier: statement.public.nullifier,
+                        mask,
+                        disclosed: attrs(i).disclose(mask),
+                        comment: None,
+                        proof: ProofBytes::encode(&proof).unwrap(),
+                    }
+                    .to_json_pretty()
+                })
+                .collect()
+        });
+        eprintln!(
+            "fixture: keys, registry and {MEMBERS} real proofs at depth {DEPTH} in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, serde_json::to_vec(&signatures).unwrap()).is_ok() {
+            let _ = std::fs::rename(&tmp, &cache);
+        }
+        Fixture {
+            dir,
+            registrar_pub: registrar.public_key().to_hex(),
+            registry,
+            registry_bytes,
+            petition,
+            narrow,
+            signatures,
+        }
+    })
+}
+
+/// A running `undersign serve` process, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    data: PathBuf,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(data: &Path, keys: Option<&Path>) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_undersign"));
+        cmd.args(["serve", "--data"])
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"]);
+        if let Some(keys) = keys {
+            cmd.arg("--keys").arg(keys);
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn undersign serve");
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stderr);
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                sink.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let base = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(addr) = line.strip_prefix("undersign collector listening on ") {
+                        break addr.trim().to_owned();
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("the server did not start: {}", log.lock().unwrap().as_str());
+                }
+            }
+        };
+        Server {
+            child,
+            base,
+            data: data.to_owned(),
+            stderr: log,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn token(&self) -> String {
+        std::fs::read_to_string(self.data.join("token"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// Starts a server on a fresh data directory with the fixture's registry and petitions.
+fn server_with_petition() -> (tempfile::TempDir, Server) {
+    let f = fixture();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("collector"), Some(&f.dir.join("keys")));
+    let http = client();
+    let token = server.token();
+    let put = http
+        .put(server.url(&format!("/v1/registries/{}", f.registry_id())))
+        .bearer_auth(&token)
+        .body(f.registry_bytes.clone())
+        .send()
+        .unwrap();
+    assert_eq!(put.status(), 201, "{}", put.text().unwrap_or_default());
+    for petition in [&f.petition, &f.narrow] {
+        let post = http
+            .post(server.url("/v1/petitions"))
+            .bearer_auth(&token)
+            .body(petition.bytes().to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(post.status(), 201, "{}", post.text().unwrap_or_default());
+        let body: Value = post.json().unwrap();
+        assert_eq!(body["id"], petition.id_hex());
+    }
+    (data, server)
+}
+
+fn signatures_url(server: &Server, petition: &PetitionFile) -> String {
+    server.url(&format!("/v1/petitions/{}/signatures", petition.id_hex()))
+}
+
+fn get_json(url: &str) -> Value {
+    let response = client().get(url).send().unwrap();
+    assert_eq!(response.status(), 200, "GET {url}");
+    response.json().unwrap()
+}
+
+fn get_bundle(server: &Server, petition: &PetitionFile) -> String {
+    let response = client()
+        .get(server.url(&format!("/v1/petitions/{}/bundle", petition.id_hex())))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().unwrap()
+}
+
+/// The nullifier and receipt of every acknowledged submission, plus every status seen.
+struct Outcome {
+    acknowledged: Vec<(String, String)>,
+    statuses: Vec<u16>,
+    elapsed: Duration,
+}
+
+/// Submits `signatures` from `clients` parallel clients; a client stops at its first
+/// connection error (the server may have been killed).
+fn submit_all(url: &str, signatures: &[String], clients: usize, acked: &AtomicUsize) -> Outcome {
+    let next = AtomicUsize::new(0);
+    let acknowledged = Mutex::new(Vec::new());
+    let statuses = Mutex::new(Vec::new());
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..clients {
+            scope.spawn(|| {
+                let http = client();
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(body) = signatures.get(i) else { break };
+                    let Ok(response) = http.post(url).body(body.clone()).send() else {
+                        break;
+                    };
+                    let status = response.status().as_u16();
+                    let Ok(json) = response.json::<Value>() else {
+                        break;
+                    };
+                    if status == 201 {
+                        acknowledged.lock().unwrap().push((
+                            json["nullifier"].as_str().unwrap().to_owned(),
+                            json["receipt"].as_str().unwrap().to_owned(),
+                        ));
+                        acked.fetch_add(1, Ordering::SeqCst);
+                    }
+                    statuses.lock().unwrap().push(status);
+                }
+            });
+        }
+    });
+    Outcome {
+        acknowledged: acknowledged.into_inner().unwrap(),
+        statuses: statuses.into_inner().unwrap(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Nullifier → blake3 of its line, for every signature line of a bundle.
+fn bundle_receipts(bundle: &str) -> Vec<(String, String)> {
+    bundle
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).unwrap();
+            (
+                v["nullifier"].as_str().unwrap().to_owned(),
+                blake3::hash(line.as_bytes()).to_hex().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn audit_json(bundle: &Path, registrar: &str) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_undersign"))
+        .args([
+            "audit",
+            bundle.to_str().unwrap(),
+            "--registrar-key",
+            registrar,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "audit output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+#[test]
+fn fifty_concurrent_copies_of_one_signature_are_counted_once() {
+    let f = fixture();
+    let (_data, server) = server_with_petition();
+    let url = signatures_url(&server, &f.petition);
+    let barrier = Barrier::new(50);
+    let http = client();
+    let results: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    let response = http
+                        .post(&url)
+                        .body(f.signatures[0].clone())
+                        .send()
+                        .unwrap();
+                    let status = response.status().as_u16();
+                    (status, response.json::<Value>().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.0 == 201)
+        .map(|r| &r.1)
+        .collect();
+    let conflicts: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.0 == 409)
+        .map(|r| &r.1)
+        .collect();
+    assert_eq!(created.len(), 1, "{results:?}");
+    assert_eq!(conflicts.len(), 49, "{results:?}");
+    for conflict in conflicts {
+        assert_eq!(conflict["code"], "duplicate_nullifier");
+        assert_eq!(conflict["field"], "nullifier");
+        // The same bytes were stored: the conflict carries the original receipt.
+        assert_eq!(&conflict["receipt"], created[0]);
+    }
+    let tally = get_json(&server.url(&format!("/v1/petitions/{}/tally", f.petition.id_hex())));
+    assert_eq!(tally["count"], 1);
+    let bundle = get_bundle(&server, &f.petition);
+    assert_eq!(bundle.lines().count(), 2);
+    assert_eq!(
+        bundle_receipts(&bundle)[0].1,
+        created[0]["receipt"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn a_thousand_signatures_from_parallel_clients_are_all_counted_and_audit_clean() {
+    let f = fixture();
+    let (data, server) = server_with_petition();
+    let outcome = submit_all(
+        &signatures_url(&server, &f.petition),
+        &f.signatures,
+        16,
+        &AtomicUsize::new(0),
+    );
+    assert_eq!(outcome.statuses.len(), MEMBERS);
+    assert!(
+        outcome.statuses.iter().all(|&s| s == 201),
+        "{:?}",
+        outcome.statuses
+    );
+    eprintln!(
+        "accepted {MEMBERS} signatures from 16 clients in {:.2} s: {:.0} signatures/s",
+        outcome.elapsed.as_secs_f64(),
+        MEMBERS as f64 / outcome.elapsed.as_secs_f64()
+    );
+
+    let bundle = get_bundle(&server, &f.petition);
+    let mut stored = bundle_receipts(&bundle);
+    assert_eq!(stored.len(), MEMBERS);
+    let in_order = stored.windows(2).all(|w| w[0].0 < w[1].0);
+    assert!(in_order, "the bundle is not sorted by nullifier");
+    let mut acknowledged = outcome.acknowledged.clone();
+    acknowledged.sort();
+    stored.sort();
+    assert_eq!(
+        acknowledged, stored,
+        "every receipt is blake3 of a bundle line"
+    );
+
+    // Exactly what the library's bundle writer makes of the same signatures.
+    let mut signatures: Vec<Signature> = f
+        .signatures
+        .iter()
+        .map(|s| Signature::from_json(s.as_bytes()).unwrap())
+        .collect();
+    signatures.sort_by_key(Signature::nullifier_key);
+    let (_, verifier) = undersign::proof::keys::load_verifier(&f.dir.join("keys")).unwrap();
+    let mut expected = Vec::new();
+    undersign::tally::bundle::write_bundle(
+        &mut expected,
+        &f.petition,
+        f.registry.schema(),
+        f.registry.checkpoints(),
+        &verifier,
+        &signatures,
+    )
+    .unwrap();
+    assert!(
+        bundle.as_bytes() == expected.as_slice(),
+        "bundle differs from write_bundle"
+    );
+
+    let path = data.path().join("bundle.jsonl");
+    std::fs::write(&path, &bundle).unwrap();
+    let (code, audit) = audit_json(&path, &f.registrar_pub);
+    assert_eq!(code, 0, "{audit}");
+    let tally = get_json(&server.url(&format!("/v1/petitions/{}/tally", f.petition.id_hex())));
+    assert_eq!(tally["count"], MEMBERS);
+    for key in ["count", "breakdown", "groups"] {
+        assert_eq!(tally[key], audit[key], "/tally and audit disagree on {key}");
+    }
+}
+
+#[test]
+fn sigkill_during_a_load_loses_no_acknowledged_signature() {
+    let f = fixture();
+    let (data, mut server) = server_with_petition();
+    let load = &f.signatures[..400];
+    let url = signatures_url(&server, &f.petition);
+    let acked = AtomicUsize::new(0);
+    let outcome = std::thread::scope(|scope| {
+        let clients = scope.spawn(|| submit_all(&url, load, 8, &acked));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while acked.load(Ordering::SeqCst) < 100 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        server.kill(); // SIGKILL, in the middle of the load
+        clients.join().unwrap()
+    });
+    let before = outcome.acknowledged.len();
+    assert!(before >= 100, "only {before} acknowledged before the kill");
+    assert!(before < load.len(), "the load finished before the kill");
+
+    let db = server.data.join("collector.sqlite3");
+    let check = rusqlite::Connection::open(&db).unwrap();
+    let integrity: String = check
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    drop(check);
+
+    // Restarted (the keys are in the database now), it has every acknowledged signature.
+    let restarted = Server::start(&server.data, None);
+    let bundle = get_bundle(&restarted, &f.petition);
+    let stored: std::collections::HashMap<String, String> =
+        bundle_receipts(&bundle).into_iter().collect();
+    for (nullifier, receipt) in &outcome.acknowledged {
+        assert_eq!(
+            stored.get(nullifier),
+            Some(receipt),
+            "acknowledged {nullifier} was lost"
+        );
+    }
+    // Submitting the whole load again: the rest is stored, nothing twice.
+    let again = submit_all(
+        &signatures_url(&restarted, &f.petition),
+        load,
+        8,
+        &AtomicUsize::new(0),
+    );
+    assert!(again.statuses.iter().all(|&s| s == 201 || s == 409));
+    let tally = get_json(&restarted.url(&format!("/v1/petitions/{}/tally", f.petition.id_hex())));
+    assert_eq!(tally["count"], load.len());
+    let path = data.path().join("bundle.jsonl");
+    std::fs::write(&path, get_bundle(&restarted, &f.petition)).unwrap();
+    let (code, audit) = audit_json(&path, &f.registrar_pub);
+    assert_eq!(code, 0, "{audit}");
+    assert_eq!(audit["count"], load.len());
+}
+
+/// Sends raw bytes on a fresh connection and returns the status code of the answer.
+fn raw_request(base: &str, request: &[u8], close_write: bool) -> u16 {
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    if close_write {
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"))
+}
+
+#[test]
+fn hostile_bodies_get_4xx_with_a_reason_and_the_server_keeps_serving() {
+    let f = fixture();
+    let (_data, server) = server_with_petition();
+    let http = client();
+    let url = signatures_url(&server, &f.petition);
+    let good: Value = serde_json::from_str(&f.signatures[1]).unwrap();
+    let edited = |edit: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        v.to_string()
+    };
+    let mut flipped_proof = good["proof"].as_str().unwrap().to_owned();
+    flipped_proof.replace_range(
+        10..12,
+        if &flipped_proof[10..12] == "00" {
+            "01"
+        } else {
+            "00"
+        },
+    );
+    let other = Signature::from_json(f.signatures[2].as_bytes()).unwrap();
+    let cases: Vec<(&str, Vec<u8>, u16, Option<&str>)> = vec![
+        ("empty", Vec::new(), 400, None),
+        ("not JSON", b"hello".to_vec(), 400, None),
+        ("not UTF-8", vec![0xff, 0xfe, 0x00, 0x7b], 400, None),
+        (
+            "truncated",
+            f.signatures[1].as_bytes()[..200].to_vec(),
+            400,
+            None,
+        ),
+        ("JSON array", b"[1,2,3]".to_vec(), 400, None),
+        (
+            "unknown field",
+            edited(&|v| v["extra"] = Value::from(1)).into_bytes(),
+            400,
+            Some("extra"),
+        ),
+        (
+            "missing field",
+            edited(&|v| {
+                v.as_object_mut().unwrap().remove("proof");
+            })
+            .into_bytes(),
+            400,
+            Some("proof"),
+        ),
+        (
+            "wrong type",
+            edited(&|v| v["mask"] = "3".into()).into_bytes(),
+            400,
+            None,
+        ),
+        ("oversized", vec![b' '; 100_000], 413, None),
+        (
+            "nullifier not canonical",
+            edited(&|v| v["nullifier"] = format!("0x{}", "f".repeat(64)).into()).into_bytes(),
+            422,
+            Some("nullifier"),
+        ),
+        (
+            "proof not hex",
+            edited(&|v| v["proof"] = "zz".repeat(128).into()).into_bytes(),
+            422,
+            Some("proof"),
+        ),
+        (
+            "another member's proof",
+            edited(&|v| v["proof"] = other.proof.to_hex().into()).into_bytes(),
+            422,
+            Some("proof"),
+        ),
+        (
+            "flipped proof byte",
+            edited(&|v| v["proof"] = flipped_proof.clone().into()).into_bytes(),
+            422,
+            Some("proof"),
+        ),
+        (
+            "unknown root",
+            edited(&|v| v["root"] = field::to_hex(&ark_bn254::Fr::from(5u64)).into()).into_bytes(),
+            422,
+            Some("root"),
+        ),
+        (
+            "signs another petition",
+            edited(&|v| v["petition"] = f.narrow.id_hex().into()).into_bytes(),
+            422,
+            Some("petition"),
+        ),
+    ];
+    for (name, body, status, field) in &cases {
+        let response = http.post(&url).body(body.clone()).send().unwrap();
+        assert_eq!(response.status().as_u16(), *status, "{name}");
+        let json: Value = response.json().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            json["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{name}: {json}"
+        );
+        if let Some(field) = field {
+            assert_eq!(json["field"], *field, "{name}: {json}");
+        }
+    }
+    // A disclosure the narrow petition does not allow (it allows status only; this discloses
+    // status and ministry).
+    let mut narrow_sig: Value = serde_json::from_str(&f.signatures[2]).unwrap();
+    assert_eq!(narrow_sig["mask"], 3);
+    narrow_sig["petition"] = f.narrow.id_hex().into();
+    let response = http
+        .post(signatures_url(&server, &f.narrow))
+        .body(narrow_sig.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let json: Value = response.json().unwrap();
+    assert_eq!(json["field"], "mask");
+    assert_eq!(json["code"], "mask_not_allowed");
+
+    // Truncated on the wire: Content-Length promises more than arrives.
+    let partial = format!(
+        "POST /v1/petitions/{}/signatures HTTP/1.1\r\nHost: x\r\nContent-Length: 700\r\n\r\n{{\"version\":1",
+        f.petition.id_hex()
+    );
+    assert_eq!(raw_request(&server.base, partial.as_bytes(), true), 400);
+    // A huge announced length is refused without reading it.
+    let huge = format!(
+        "POST /v1/petitions/{}/signatures HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\nConnection: close\r\n\r\n",
+        f.petition.id_hex()
+    );
+    assert_eq!(raw_request(&server.base, huge.as_bytes(), false), 413);
+    assert!(raw_request(&server.base, b"GARBAGE\r\n\r\n", true) >= 400);
+
+    // Unknown and malformed ids, unknown routes.
+    let unknown = format!("/v1/petitions/{}/signatures", "ab".repeat(32));
+    let response = http
+        .post(server.url(&unknown))
+        .body(f.signatures[1].clone())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let response = http
+        .post(server.url("/v1/petitions/xyz/signatures"))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        http.get(server.url("/nothing")).send().unwrap().status(),
+        404
+    );
+
+    // Organizer endpoints need the token.
+    let token = server.token();
+    let registry_url = server.url(&format!("/v1/registries/{}", f.registry_id()));
+    let response = http
+        .put(&registry_url)
+        .body(f.registry_bytes.clone())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let response = http
+        .put(&registry_url)
+        .bearer_auth("0".repeat(64))
+        .body(f.registry_bytes.clone())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let response = http
+        .put(&registry_url)
+        .bearer_auth(&token)
+        .body("{")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let response = http
+        .put(server.url(&format!("/v1/registries/{}", "cd".repeat(32))))
+        .bearer_auth(&token)
+        .body(f.registry_bytes.clone())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    // The same file again is fine; a registry whose chain does not extend the stored one is not.
+    let response = http
+        .put(&registry_url)
+        .bearer_auth(&token)
+        .body(f.registry_bytes.clone())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut rival = Registry::new(f.registry.schema().clone(), DEPTH, *f.registry.id()).unwrap();
+    rival.add(secret(5000).commitment(), attrs(0)).unwrap();
+    rival
+        .checkpoint(&RegistrarKey::from_secret_bytes(&[7u8; 32]), TIME)
+        .unwrap();
+    let response = http
+        .put(&registry_url)
+        .bearer_auth(&token)
+        .body(rival.to_json())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    let response = http
+        .post(server.url("/v1/petitions"))
+        .bearer_auth(&token)
+        .body(b"{\"version\":1}".to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    // A petition whose registry was never uploaded.
+    let mut orphan_registry = Registry::new(f.registry.schema().clone(), DEPTH, [3u8; 32]).unwrap();
+    orphan_registry
+        .add(secret(1).commitment(), attrs(0))
+        .unwrap();
+    orphan_registry
+        .checkpoint(&RegistrarKey::from_secret_bytes(&[7u8; 32]), TIME)
+        .unwrap();
+    let orphan = make_petition(&orphan_registry, "11".repeat(32).as_str(), vec![0], 3);
+    let response = http
+        .post(server.url("/v1/petitions"))
+        .bearer_auth(&token)
+        .body(orphan.bytes().to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    assert_eq!(response.json::<Value>().unwrap()["field"], "registry");
+
+    // Nothing was stored; the server still serves and takes a good signature.
+    let health = get_json(&server.url("/healthz"));
+    assert_eq!(health["status"], "ok");
+    let tally_url = server.url(&format!("/v1/petitions/{}/tally", f.petition.id_hex()));
+    assert_eq!(get_json(&tally_url)["count"], 0);
+    let response = http
+        .post(&url)
+        .body(f.signatures[1].clone())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(get_json(&tally_url)["count"], 1);
+
+    // Closing: 410 for new signatures, the bundle still downloads.
+    let close = server.url(&format!("/v1/petitions/{}/close", f.petition.id_hex()));
+    assert_eq!(http.post(&close).send().unwrap().status(), 401);
+    let response = http.post(&close).bearer_auth(&token).send().unwrap();
+    assert_eq!(response.status(), 200);
+    let response = http
+        .post(&url)
+        .body(f.signatures[3].clone())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 410);
+    assert_eq!(get_json(&tally_url)["closed"], true);
+    assert_eq!(get_bundle(&server, &f.petition).lines().count(), 2);
+
+    // Public files come back byte for byte.
+    let petition = http
+        .get(server.url(&format!("/v1/petitions/{}", f.petition.id_hex())))
+        .send()
+        .unwrap();
+    assert_eq!(petition.bytes().unwrap().as_ref(), f.petition.bytes());
+    let registry = http.get(&registry_url).send().unwrap();
+    assert_eq!(
+        registry.bytes().unwrap().as_ref(),
+        f.registry_bytes.as_slice()
+    );
+
+    // The log names no request: no address, no nullifier.
+    let log = server.stderr.lock().unwrap().clone();
+    assert!(!log.contains("127.0.0.1"), "{log}");
+    assert!(!log.contains(good["nullifier"].as_str().unwrap()), "{log}");
+}
+
+#[test]
+fn submit_and_sign_submit_print_a_checked_receipt() {
+    let f = fixture();
+    let (data, server) = server_with_petition();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_undersign"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let sig = data.path().join("sig.json");
+    std::fs::write(&sig, &f.signatures[4]).unwrap();
+    let sig = sig.to_str().unwrap();
+    let (code, out, err) = run(&["submit", sig, "--to", &server.base]);
+    assert_eq!(code, 0, "{out}{err}");
+    let expected = Signature::from_json(f.signatures[4].as_bytes())
+        .unwrap()
+        .to_json_line();
+    assert!(
+        out.contains(blake3::hash(expected.as_bytes()).to_hex().as_str()),
+        "{out}"
+    );
+    let (code, out, _) = run(&["submit", sig, "--to", &server.base]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("already stored"), "{out}");
+    // A proxy that is not there: a network error, exit 2, nothing claimed.
+    let (code, _, err) = run(&[
+        "submit",
+        sig,
+        "--to",
+        &server.base,
+        "--proxy",
+        "socks5h://127.0.0.1:9",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&["submit", sig, "--to", "http://abcdefgh.onion"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--proxy"), "{err}");
+
+    // sign --submit: prove with the binary and submit in one go.
+    let id = data.path().join("member.id");
+    undersign_cli::identity_file::write(&id, &secret(10), None).unwrap();
+    let p = |n: &str| f.dir.join(n).to_str().unwrap().to_owned();
+    let out_sig = data.path().join("member.sig");
+    let (code, out, err) = run(&[
+        "sign",
+        "--identity",
+        id.to_str().unwrap(),
+        "--registry",
+        &p("registry.json"),
+        "--petition",
+        &p("petition.json"),
+        "--keys",
+        &p("keys"),
+        "--out",
+        out_sig.to_str().unwrap(),
+        "--submit",
+        &server.base,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("stored by"), "{out}");
+    let tally = get_json(&server.url(&format!("/v1/petitions/{}/tally", f.petition.id_hex())));
+    assert_eq!(tally["count"], 2);
+}
+
+/// Load measurement: `cargo test --release --test server -- --ignored --nocapture`.
+#[test]
+#[ignore = "load measurement; run explicitly"]
+fn load_accepted_signatures_per_second() {
+    let f = fixture();
+    for clients in [4, 16, 64] {
+        let (_data, server) = server_with_petition();
+        let outcome = submit_all(
+            &signatures_url(&server, &f.petition),
+            &f.signatures,
+            clients,
+            &AtomicUsize::new(0),
+        );
+        assert!(outcome.statuses.iter().all(|&s| s == 201));
+        println!(
+            "{clients:>3} clients: {} signatures accepted in {:.2} s = {:.0} signatures/s",
+            outcome.statuses.len(),
+            outcome.elapsed.as_secs_f64(),
+            outcome.statuses.len() as f64 / outcome.elapsed.as_secs_f64()
+        );
+    }
+}
+
+#[test]
+fn a_registry_extension_replaces_the_stored_one_and_its_new_roots_count() {
+    let f = fixture();
+    let (data, server) = server_with_petition();
+    let http = client();
+    let token = server.token();
+    // The registrar adds a member and signs checkpoint 1; the organizer uploads the new file.
+    let mut registry = f.registry.clone();
+    let newcomer = secret(MEMBERS);
+    let index = registry.add(newcomer.commitment(), attrs(1)).unwrap();
+    registry
+        .checkpoint(&RegistrarKey::from_secret_bytes(&[7u8; 32]), TIME + 60)
+        .unwrap();
+    let registry_url = server.url(&format!("/v1/registries/{}", f.registry_id()));
+    let response = http
+        .put(&registry_url)
+        .bearer_auth(&token)
+        .body(registry.to_json())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().unwrap()["result"], "replaced");
+    // Going back to the shorter chain is not an extension.
+    let response = http
+        .put(&registry_url)
+        .bearer_auth(&token)
+        .body(f.registry_bytes.clone())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    assert_eq!(response.json::<Value>().unwrap()["field"], "checkpoints");
+    let served = http.get(&registry_url).send().unwrap().bytes().unwrap();
+    assert_eq!(served.as_ref(), registry.to_json().as_slice());
+
+    // The newcomer signs against checkpoint 1; an old-root signature still counts too.
+    let (_, prover) = undersign::proof::keys::load_prover(&f.dir.join("keys")).unwrap();
+    let tree = registry.tree().unwrap();
+    let root = registry.latest_checkpoint().unwrap().root;
+    let mask = Mask::from_slots(&[0]).unwrap();
+    let statement = Statement::new(
+        newcomer.sk(),
+        &attrs(1),
+        &tree.path(index).unwrap(),
+        root,
+        f.petition.scope(),
+        message(Some("joined late")),
+        mask,
+    );
+    let proof = prover
+        .prove(&statement, &mut ChaCha20Rng::seed_from_u64(77))
+        .unwrap();
+    let late = Signature {
+        petition: f.petition.id(),
+        root,
+        nullifier: statement.public.nullifier,
+        mask,
+        disclosed: attrs(1).disclose(mask),
+        comment: Some("joined late".into()),
+        proof: ProofBytes::encode(&proof).unwrap(),
+    };
+    let url = signatures_url(&server, &f.petition);
+    for body in [late.to_json_pretty(), f.signatures[0].clone()] {
+        let response = http.post(&url).body(body).send().unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let bundle = get_bundle(&server, &f.petition);
+    let header: Value = serde_json::from_str(bundle.lines().next().unwrap()).unwrap();
+    assert_eq!(header["checkpoints"].as_array().unwrap().len(), 2);
+    let path = data.path().join("bundle.jsonl");
+    std::fs::write(&path, &bundle).unwrap();
+    let (code, audit) = audit_json(&path, &f.registrar_pub);
+    assert_eq!(code, 0, "{audit}");
+    assert_eq!(audit["count"], 2);
+
+    // After a restart the replacement and both signatures are still there.
+    drop(server);
+    let restarted = Server::start(&data.path().join("collector"), None);
+    let served = http
+        .get(restarted.url(&format!("/v1/registries/{}", f.registry_id())))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert_eq!(served.as_ref(), registry.to_json().as_slice());
+    assert_eq!(get_bundle(&restarted, &f.petition), bundle);
+}
+
+#[test]
+fn serve_and_submit_have_help_and_refuse_bad_arguments() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_undersign"))
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!text.contains("panicked"), "{args:?}: {text}");
+        (out.status.code().unwrap_or(-1), text)
+    };
+    for cmd in ["serve", "submit"] {
+        let (code, help) = run(&[cmd, "--help"]);
+        assert_eq!(code, 0);
+        assert!(help.contains("Example: undersign"), "{help}");
+    }
+    assert_eq!(run(&["serve"]).0, 2);
+    assert_eq!(run(&["submit", "x.json"]).0, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, text) = run(&[
+        "serve",
+        "--data",
+        data.to_str().unwrap(),
+        "--keys",
+        "/nonexistent-keys",
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("/nonexistent-keys"), "{text}");
+    let (code, text) = run(&[
+        "serve",
+        "--data",
+        data.to_str().unwrap(),
+        "--listen",
+        "nope",
+    ]);
+    assert_eq!(code, 2, "{text}");
+    let (code, text) = run(&["submit", "/nonexistent.json", "--to", "http://127.0.0.1:9"]);
+    assert_eq!(code, 2, "{text}");
+    let sig = dir.path().join("sig.json");
+    std::fs::write(&sig, "{}").unwrap();
+    let (code, text) = run(&["submit", sig.to_str().unwrap(), "--to", "ftp://x"]);
+    assert_eq!(code, 2, "{text}");
+}
