@@ -7,13 +7,20 @@
 //! which costs `k + 2` Miller loops and one final exponentiation for `k` proofs instead of `3k`
 //! and `k`. If any proof is invalid the equation fails except with probability about `2^-128`;
 //! [`find_invalid`] then bisects to name every bad proof. Miller loops run on all cores.
+//!
+//! Each coefficient is `r_i = a_i + λ·b_i` with `a_i`, `b_i` drawn uniformly from `[0, 2^64)` by
+//! a CSPRNG, where `λ` is the eigenvalue of the G1 endomorphism `φ(x, y) = (β·x, y)`. The `2^128`
+//! pairs give `2^128` distinct coefficients (a collision would be a lattice vector shorter than
+//! `2^65`; the shortest are about `2^127` long), so the soundness bound is unchanged, while
+//! `r_i·A_i = a_i·A_i + b_i·φ(A_i)` costs 64 doublings instead of 128.
 
 use crate::verifier::Verifier;
 use crate::{Proof, PublicInputs};
-use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
+use ark_bn254::{g1::Config as G1Config, Bn254, Fr, G1Affine, G1Projective};
 use ark_ec::pairing::{MillerLoopOutput, Pairing};
+use ark_ec::scalar_mul::glv::GLVConfig;
 use ark_ec::{CurveGroup, VariableBaseMSM};
-use ark_ff::{CyclotomicMultSubgroup, One, PrimeField, Zero};
+use ark_ff::{AdditiveGroup, CyclotomicMultSubgroup, One, PrimeField, Zero};
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 
@@ -22,6 +29,9 @@ pub type Item = (Proof, PublicInputs);
 
 /// Below this many proofs a batch is verified one by one (no gain from combining).
 const MIN_BATCH: usize = 2;
+
+/// The fewest pairs one multi-Miller loop handles when a batch is split across cores.
+const MIN_MILLER_CHUNK: usize = 64;
 
 /// Whether every proof in `items` verifies (false positives: probability ≤ 2^-128 per call).
 pub fn verify_batch<R: RngCore + CryptoRng>(
@@ -35,7 +45,8 @@ pub fn verify_batch<R: RngCore + CryptoRng>(
             .iter()
             .all(|(proof, public)| verifier.verify(proof, public)),
         _ => {
-            let coefficients: Vec<Fr> = items.iter().map(|_| Fr::from(random_u128(rng))).collect();
+            let coefficients: Vec<Coefficient> =
+                items.iter().map(|_| Coefficient::random(rng)).collect();
             combined_check(verifier, items, &coefficients)
         }
     }
@@ -72,46 +83,91 @@ fn bisect<R: RngCore + CryptoRng>(
     bisect(verifier, &items[mid..], offset + mid, rng, bad);
 }
 
-fn random_u128<R: RngCore>(rng: &mut R) -> u128 {
-    let mut bytes = [0u8; 16];
-    rng.fill_bytes(&mut bytes);
-    // A zero coefficient would drop its proof from the check.
-    u128::from_le_bytes(bytes).max(1)
+/// A batch coefficient `a + λ·b` with 64-bit halves (see the module docs).
+#[derive(Clone, Copy)]
+struct Coefficient {
+    a: u64,
+    b: u64,
 }
 
-fn combined_check(verifier: &Verifier, items: &[Item], r: &[Fr]) -> bool {
+impl Coefficient {
+    fn random<R: RngCore>(rng: &mut R) -> Self {
+        loop {
+            let (a, b) = (rng.next_u64(), rng.next_u64());
+            // A zero coefficient would drop its proof from the check.
+            if a != 0 || b != 0 {
+                return Self { a, b };
+            }
+        }
+    }
+
+    /// The coefficient as a scalar: `a + λ·b`.
+    fn scalar(self) -> Fr {
+        Fr::from(self.a) + <G1Config as GLVConfig>::LAMBDA * Fr::from(self.b)
+    }
+
+    /// `(a + λ·b)·P` as `a·P + b·φ(P)`: one joint double-and-add over 64 bits.
+    fn mul(self, point: &G1Affine) -> G1Projective {
+        let phi = <G1Config as GLVConfig>::endomorphism_affine(point);
+        let both = *point + phi;
+        let mut acc = G1Projective::zero();
+        for bit in (0..64).rev() {
+            acc.double_in_place();
+            match ((self.a >> bit) & 1 == 1, (self.b >> bit) & 1 == 1) {
+                (true, true) => acc += both,
+                (true, false) => acc += point,
+                (false, true) => acc += phi,
+                (false, false) => {}
+            }
+        }
+        acc
+    }
+}
+
+fn combined_check(verifier: &Verifier, items: &[Item], coefficients: &[Coefficient]) -> bool {
     let vk = verifier.verifying_key();
     let prepared = verifier.prepared();
+    let r: Vec<Fr> = coefficients.iter().map(|c| c.scalar()).collect();
 
     // Σ r_i·P_i = (Σ r_i)·γ_abc[0] + Σ_j (Σ_i r_i·x_ij)·γ_abc[j+1].
     let r_sum: Fr = r.iter().sum();
     let mut input_scalars = vec![Fr::zero(); crate::NUM_PUBLIC_INPUTS + 1];
     input_scalars[0] = r_sum;
-    for ((_, public), ri) in items.iter().zip(r) {
+    for ((_, public), ri) in items.iter().zip(&r) {
         for (scalar, x) in input_scalars[1..].iter_mut().zip(public.to_vec()) {
             *scalar += x * ri;
         }
     }
     let inputs = G1Projective::msm(&vk.gamma_abc_g1, &input_scalars);
-    let c_points: Vec<G1Affine> = items.iter().map(|(proof, _)| proof.c).collect();
-    let c_sum = G1Projective::msm(&c_points, r);
+    // Σ r_i·C_i = Σ a_i·C_i + b_i·φ(C_i): an MSM over 2k points with 64-bit scalars.
+    let mut c_points = Vec::with_capacity(2 * items.len());
+    let mut c_scalars = Vec::with_capacity(2 * items.len());
+    for ((proof, _), coefficient) in items.iter().zip(coefficients) {
+        c_points.push(proof.c);
+        c_points.push(<G1Config as GLVConfig>::endomorphism_affine(&proof.c));
+        c_scalars.push(Fr::from(coefficient.a));
+        c_scalars.push(Fr::from(coefficient.b));
+    }
+    let c_sum = G1Projective::msm(&c_points, &c_scalars);
     let (Ok(inputs), Ok(c_sum)) = (inputs, c_sum) else {
         return false;
     };
 
-    // Π e(r_i·A_i, B_i), one multi-Miller loop per core.
+    // Π e(r_i·A_i, B_i) as multi-Miller loops over chunks: several per core so that a core
+    // slowed by other work does not hold up the batch, but large enough that the shared
+    // squarings of each loop stay negligible.
     let chunk = items
         .len()
-        .div_ceil(rayon::current_num_threads().max(1))
-        .max(1);
+        .div_ceil(8 * rayon::current_num_threads().max(1))
+        .max(MIN_MILLER_CHUNK);
     let product = items
         .par_chunks(chunk)
-        .zip(r.par_chunks(chunk))
-        .map(|(items, r)| {
+        .zip(coefficients.par_chunks(chunk))
+        .map(|(items, coefficients)| {
             let scaled: Vec<G1Projective> = items
                 .iter()
-                .zip(r)
-                .map(|((proof, _), ri)| proof.a * ri)
+                .zip(coefficients)
+                .map(|((proof, _), coefficient)| coefficient.mul(&proof.a))
                 .collect();
             let scaled = G1Projective::normalize_batch(&scaled);
             let b: Vec<_> = items.iter().map(|(proof, _)| proof.b).collect();
@@ -132,4 +188,67 @@ fn combined_check(verifier: &Verifier, items: &[Item], r: &[Fr]) -> bool {
         .alpha_g1_beta_g2
         .cyclotomic_exp(r_sum.into_bigint());
     !lhs.0.is_zero() && lhs.0 == rhs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::PrimeGroup;
+    use ark_ff::UniformRand;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    #[test]
+    fn endomorphism_multiplies_by_lambda() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        for _ in 0..8 {
+            let p = (G1Projective::generator() * Fr::rand(&mut rng)).into_affine();
+            let phi = <G1Config as GLVConfig>::endomorphism_affine(&p);
+            assert_eq!(G1Projective::from(phi), p * <G1Config as GLVConfig>::LAMBDA);
+        }
+    }
+
+    #[test]
+    fn split_multiplication_matches_the_scalar() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let edge = [
+            (1, 0),
+            (0, 1),
+            (u64::MAX, u64::MAX),
+            (u64::MAX, 0),
+            (0, u64::MAX),
+        ];
+        let random = (0..32).map(|_| (rng.next_u64(), rng.next_u64()));
+        let cases: Vec<(u64, u64)> = edge.into_iter().chain(random).collect();
+        for (a, b) in cases {
+            let coefficient = Coefficient { a, b };
+            let p = (G1Projective::generator() * Fr::rand(&mut rng)).into_affine();
+            assert_eq!(coefficient.mul(&p), p * coefficient.scalar(), "a={a} b={b}");
+        }
+    }
+
+    #[test]
+    fn random_coefficients_are_never_zero() {
+        /// Yields zeros first, then ones.
+        struct Zeros(u32);
+        impl RngCore for Zeros {
+            fn next_u32(&mut self) -> u32 {
+                self.next_u64() as u32
+            }
+            fn next_u64(&mut self) -> u64 {
+                self.0 += 1;
+                u64::from(self.0 > 4)
+            }
+            fn fill_bytes(&mut self, dest: &mut [u8]) {
+                dest.fill(0)
+            }
+            fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+                dest.fill(0);
+                Ok(())
+            }
+        }
+        let c = Coefficient::random(&mut Zeros(0));
+        assert!(c.a != 0 || c.b != 0);
+        assert!(!c.scalar().is_zero());
+    }
 }

@@ -5,6 +5,7 @@
 //! the top bits). Text form: 256 lowercase hex digits. Decoding checks that every coordinate is
 //! canonical, that each point is on the curve and in the prime-order subgroup.
 
+use crate::subgroup::g2_in_subgroup_assuming_on_curve;
 use crate::{Proof, VerifyingKey};
 use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
@@ -52,8 +53,25 @@ impl ProofBytes {
     }
 
     /// Decodes and fully validates a proof (canonical coordinates, on curve, in subgroup).
+    ///
+    /// Decompression already yields points on the curve (it fails if `x` has no `y`); the
+    /// checks are repeated here, and G2 membership uses the fast test of [`crate::subgroup`].
+    /// G1 has cofactor 1, so every G1 point on the curve is in the subgroup.
     pub fn decode(&self) -> Result<Proof, EncodingError> {
-        let proof = Proof::deserialize_with_mode(&self.0[..], Compress::Yes, Validate::Yes)?;
+        let proof = Proof::deserialize_with_mode(&self.0[..], Compress::Yes, Validate::No)?;
+        let g1_ok = |p: &ark_bn254::G1Affine| {
+            p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()
+        };
+        if !g1_ok(&proof.a) || !g1_ok(&proof.c) {
+            return Err(EncodingError::Point(
+                "a G1 point is not on the curve".into(),
+            ));
+        }
+        if !proof.b.is_on_curve() || !g2_in_subgroup_assuming_on_curve(&proof.b) {
+            return Err(EncodingError::Point(
+                "B is not in the prime-order subgroup of G2".into(),
+            ));
+        }
         Ok(proof)
     }
 

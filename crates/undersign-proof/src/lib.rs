@@ -9,6 +9,7 @@ pub mod batch;
 pub mod encoding;
 pub mod keys;
 pub mod prover;
+pub mod subgroup;
 pub mod verifier;
 
 pub use ark_bn254::Bn254;
