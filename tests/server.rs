@@ -1,12 +1,16 @@
 //! The collector (`undersign serve`, `SPEC.md` §16) end to end, against real server processes
-//! on loopback: concurrent duplicates, 1,000 real signatures from parallel clients audited
-//! against `/tally`, SIGKILL in the middle of a load, and hostile bodies.
+//! on loopback: concurrent duplicates, 1,000 signatures from parallel clients audited against
+//! `/tally`, SIGKILL in the middle of a load, and hostile bodies.
 //!
-//! The fixture proves 1,000 real signatures once (depth 10, deterministic RNGs); each test
-//! starts its own server on its own data directory and port.
+//! The fixture makes 1,000 signatures once (depth 10, deterministic RNGs): 64 with real proofs,
+//! the rest with proofs simulated from the development keys' trapdoor, which verify exactly like
+//! real ones. Each test starts its own server on its own data directory and port.
 //!
 //! `cargo test --release --test server -- --ignored --nocapture` runs the load measurement.
 
+use ark_bn254::Fr;
+use ark_ec::CurveGroup;
+use ark_ff::UniformRand;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
@@ -30,9 +34,14 @@ use undersign::registry::registry::Registry;
 use undersign::registry::schema::Schema;
 use undersign::tally::petition::{PetitionFields, PetitionFile};
 use undersign::tally::signature::Signature;
+use undersign_bench_data::Trapdoor;
 
 const DEPTH: u32 = 10;
 const MEMBERS: usize = 1000;
+/// How many of the members' signatures carry real proofs; the rest are simulated.
+const REAL_PROOFS: usize = 64;
+/// The development setup's seed.
+const KEY_SEED: [u8; 32] = [5u8; 32];
 const TIME: u64 = 1_800_000_000;
 
 struct Fixture {
@@ -93,7 +102,7 @@ fn fixture() -> &'static Fixture {
             .tempdir()
             .unwrap()
             .keep();
-        let keyset = KeySet::development(DEPTH, &[5u8; 32]).unwrap();
+        let keyset = KeySet::development(DEPTH, &KEY_SEED).unwrap();
         keyset.write(&dir.join("keys")).unwrap();
         let prover = Prover::new(DEPTH, keyset.proving_key).unwrap();
         let vk_hash = prover.verifier().key_hash().to_owned();
@@ -118,36 +127,11 @@ fn fixture() -> &'static Fixture {
         let tree = registry.tree().unwrap();
         let root = registry.latest_checkpoint().unwrap().root;
         // Real proofs cost about 0.2 s each in the test profile on this project's 2-core
-        // machine, so the 1,000 are proved once and kept in the integration tests' target
-        // directory, keyed by everything they depend on. A stale or corrupt cache cannot make a
-        // test pass: the server verifies every proof and the tests require all of them to count.
-        let cache_key = blake3::hash(
-            format!(
-                "{}|{}|{}|{MEMBERS}|{DEPTH}",
-                vk_hash,
-                petition.id_hex(),
-                field::to_hex(&root)
-            )
-            .as_bytes(),
-        );
-        let cache = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("server-fixture-{}.json", &cache_key.to_hex()[..16]));
-        let cached: Option<Vec<String>> = std::fs::read(&cache)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .filter(|v: &Vec<String>| v.len() == MEMBERS);
-        if let Some(signatures) = cached {
-            eprintln!("fixture: {MEMBERS} real proofs from {}", cache.display());
-            return Fixture {
-                dir,
-                registrar_pub: registrar.public_key().to_hex(),
-                registry,
-                registry_bytes,
-                petition,
-                narrow,
-                signatures,
-            };
-        }
+        // machine. The first REAL_PROOFS members prove for real; the others get proofs
+        // simulated with the development setup's trapdoor (SPEC §9, "Benchmark data"): valid
+        // Groth16 proofs under these development keys, checked by the server exactly like real
+        // ones, at a fraction of the cost.
+        let trapdoor = Trapdoor::recover(&KEY_SEED, prover.verifier().verifying_key()).unwrap();
         // Proving at the test profile's opt-level needs more stack than rayon's default.
         let pool = rayon::ThreadPoolBuilder::new()
             .stack_size(64 << 20)
@@ -172,7 +156,14 @@ fn fixture() -> &'static Fixture {
                         message(None),
                         mask,
                     );
-                    let proof = prover.prove(&statement, &mut rng).unwrap();
+                    let proof = if i < REAL_PROOFS {
+                        prover.prove(&statement, &mut rng).unwrap()
+                    } else {
+                        let vk = prover.verifier().verifying_key();
+                        let (a, b) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+                        let b_point = (trapdoor.g2() * b).into_affine();
+                        trapdoor.simulate(vk, &statement.public, a, b, b_point)
+                    };
                     Signature {
                         petition: petition.id(),
                         root,
@@ -187,13 +178,9 @@ fn fixture() -> &'static Fixture {
                 .collect()
         });
         eprintln!(
-            "fixture: keys, registry and {MEMBERS} real proofs at depth {DEPTH} in {:.1} s",
+            "fixture: keys, registry and {MEMBERS} proofs ({REAL_PROOFS} real) at depth {DEPTH} in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, serde_json::to_vec(&signatures).unwrap()).is_ok() {
-            let _ = std::fs::rename(&tmp, &cache);
-        }
         Fixture {
             dir,
             registrar_pub: registrar.public_key().to_hex(),

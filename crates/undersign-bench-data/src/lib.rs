@@ -67,6 +67,11 @@ impl Trapdoor {
         }
     }
 
+    /// The G2 generator the setup used (`B = b·g2` in [`Trapdoor::simulate`]).
+    pub fn g2(&self) -> G2Affine {
+        self.g2
+    }
+
     /// A proof that verifies under `vk` for `public`, with no witness.
     ///
     /// With `A = a·g1`, `B = b·g2` and `P = γ_abc[0] + Σ x_j·γ_abc[j+1]`, the verification
