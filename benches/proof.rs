@@ -1,6 +1,9 @@
 //! Proving and verification benchmarks (`cargo bench --bench proof`).
 
-use ark_bn254::Fr;
+use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
+use ark_ec::pairing::Pairing;
+use ark_ec::{CurveGroup, PrimeGroup};
+use ark_ff::UniformRand;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -8,6 +11,7 @@ use undersign::core::attributes::{Attributes, Mask};
 use undersign::core::identity::{member_leaf, IdentitySecret};
 use undersign::core::merkle::MerkleTree;
 use undersign::proof::encoding::ProofBytes;
+use undersign::proof::subgroup::g2_in_subgroup_assuming_on_curve;
 use undersign::proof::{KeySet, Prover, Statement};
 
 fn statement(depth: u32, rng: &mut ChaCha20Rng) -> Statement {
@@ -59,5 +63,38 @@ fn bench_prove_verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_prove_verify);
+/// The per-signature pieces of an audit, one at a time on one core: decoding (with subgroup
+/// checks), the G2 preparation and Miller loop each proof needs, and the final exponentiation a
+/// batch shares.
+fn bench_verify_parts(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let a = (G1Projective::generator() * Fr::rand(&mut rng)).into_affine();
+    let b = (G2Projective::generator() * Fr::rand(&mut rng)).into_affine();
+    let proof = undersign::proof::Proof { a, b, c: a };
+    let bytes = ProofBytes::encode(&proof).expect("encode");
+    let mut group = c.benchmark_group("verify parts");
+    group.bench_function("decode proof (3 points, subgroup checks)", |bench| {
+        bench.iter(|| bytes.decode().expect("decode"))
+    });
+    group.bench_function("G2 subgroup check, 2022/348", |bench| {
+        bench.iter(|| g2_in_subgroup_assuming_on_curve(&b))
+    });
+    group.bench_function("G2 subgroup check, arkworks", |bench| {
+        bench.iter(|| b.is_in_correct_subgroup_assuming_on_curve())
+    });
+    group.bench_function("G2 prepare", |bench| {
+        bench.iter(|| <Bn254 as Pairing>::G2Prepared::from(b))
+    });
+    let prepared = <Bn254 as Pairing>::G2Prepared::from(b);
+    group.bench_function("Miller loop, one pair (prepared G2)", |bench| {
+        bench.iter(|| Bn254::multi_miller_loop([a], [prepared.clone()]))
+    });
+    let miller = Bn254::multi_miller_loop([a], [prepared.clone()]);
+    group.bench_function("final exponentiation", |bench| {
+        bench.iter(|| Bn254::final_exponentiation(miller))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_prove_verify, bench_verify_parts);
 criterion_main!(benches);
