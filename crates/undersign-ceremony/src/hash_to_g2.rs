@@ -84,6 +84,20 @@ mod tests {
     }
 
     #[test]
+    fn matches_the_spec_vector() {
+        use ark_serialize::CanonicalSerialize;
+        let mut bytes = Vec::new();
+        hash_to_g2("undersign v1 ceremony test vector", b"")
+            .serialize_compressed(&mut bytes)
+            .unwrap();
+        assert_eq!(
+            hex::encode(bytes),
+            "85ad7d5223ffc88887bd69cdf61d6a86a89be4d17106fb511dcfcfc232036a0b\
+             3272f8601a3faf9f383ead1ad3113cef741a78e6295cd0e3d1aec9b0d52a349d"
+        );
+    }
+
+    #[test]
     fn output_is_in_the_subgroup_and_deterministic() {
         for i in 0..8u8 {
             let p = hash_to_g2("undersign v1 test", &[i; 5]);

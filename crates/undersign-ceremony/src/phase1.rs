@@ -16,7 +16,7 @@ use crate::{derive_hash, Hash};
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::One;
-use rand::{CryptoRng, Rng, RngCore};
+use rand::{CryptoRng, Rng, RngCore, SeedableRng};
 use rayon::prelude::*;
 use std::path::Path;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -576,8 +576,6 @@ impl Phase1 {
         Ok(phase1)
     }
 }
-
-use rand::SeedableRng;
 
 #[cfg(test)]
 mod tests {

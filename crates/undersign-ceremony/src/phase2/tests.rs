@@ -157,7 +157,7 @@ fn three_party_ceremony_keys_prove_and_verify() {
     let statement = statement(DEPTH, &mut r);
     let proof = prover.prove(&statement, &mut r).unwrap();
     assert!(prover.verifier().verify(&proof, &statement.public));
-    let mut wrong = statement.public.clone();
+    let mut wrong = statement.public;
     wrong.message = Fr::from(78u64);
     assert!(!prover.verifier().verify(&proof, &wrong));
 }
@@ -251,7 +251,8 @@ fn modified_l_and_h_elements_are_detected() {
 #[test]
 fn modified_fixed_elements_are_detected() {
     let g1 = G1Affine::generator();
-    let cases: Vec<(Box<dyn Fn(&mut ProvingKey)>, ParameterCheck)> = vec![
+    type Edit = Box<dyn Fn(&mut ProvingKey)>;
+    let cases: Vec<(Edit, ParameterCheck)> = vec![
         (
             Box::new(|k| k.a_query[3] = G1Affine::generator()),
             ParameterCheck::Query("a_query"),
