@@ -112,12 +112,17 @@ fn check_depth(depth: u32) -> Result<(), String> {
     }
 }
 
+/// Columns longer than this use a (parallel) multi-scalar multiplication, one column at a
+/// time; shorter ones are summed serially, many columns in parallel. (Nesting rayon inside
+/// rayon here would let work stealing nest jobs arbitrarily deep and overflow worker stacks.)
+const MSM_COLUMN: usize = 64;
+
 /// Σ coefficient·basis[row] over one column.
-fn combine<C>(column: &[(usize, Fr)], basis: &[C::Affine]) -> C
+fn combine<C>(column: &[(usize, Fr)], basis: &[C::Affine], msm: bool) -> C
 where
     C: CurveGroup<ScalarField = Fr> + VariableBaseMSM<MulBase = <C as CurveGroup>::Affine>,
 {
-    if column.len() > 16 {
+    if msm && column.len() > 16 {
         let bases: Vec<C::Affine> = column.iter().map(|(j, _)| basis[*j]).collect();
         let scalars: Vec<Fr> = column.iter().map(|(_, c)| *c).collect();
         return C::msm_unchecked(&bases, &scalars);
@@ -176,18 +181,29 @@ pub fn initial_key(phase1: &Phase1, depth: u32) -> Result<ProvingKey, CeremonyEr
     }
     let (a, b, c) = (&columns[0], &columns[1], &columns[2]);
     type Row = (G1Projective, G1Projective, G2Projective, G1Projective);
-    let rows: Vec<Row> = (0..num_vars)
+    let row = |v: usize, msm: bool| -> Row {
+        let a_v = combine::<G1Projective>(&a[v], &l_g1, msm);
+        let b_v = combine::<G1Projective>(&b[v], &l_g1, msm);
+        let b2_v = combine::<G2Projective>(&b[v], &l_g2, msm);
+        let abc = combine::<G1Projective>(&a[v], &beta_l_g1, msm)
+            + combine::<G1Projective>(&b[v], &alpha_l_g1, msm)
+            + combine::<G1Projective>(&c[v], &l_g1, msm);
+        (a_v, b_v, b2_v, abc)
+    };
+    let long = |v: usize| [a, b, c].iter().any(|m| m[v].len() > MSM_COLUMN);
+    let mut rows: Vec<Row> = (0..num_vars)
         .into_par_iter()
         .map(|v| {
-            let a_v = combine::<G1Projective>(&a[v], &l_g1);
-            let b_v = combine::<G1Projective>(&b[v], &l_g1);
-            let b2_v = combine::<G2Projective>(&b[v], &l_g2);
-            let abc = combine::<G1Projective>(&a[v], &beta_l_g1)
-                + combine::<G1Projective>(&b[v], &alpha_l_g1)
-                + combine::<G1Projective>(&c[v], &l_g1);
-            (a_v, b_v, b2_v, abc)
+            if long(v) {
+                Default::default()
+            } else {
+                row(v, false)
+            }
         })
         .collect();
+    for v in (0..num_vars).filter(|&v| long(v)) {
+        rows[v] = row(v, true);
+    }
     let a_query = G1Projective::normalize_batch(&rows.iter().map(|r| r.0).collect::<Vec<_>>());
     let b_g1_query = G1Projective::normalize_batch(&rows.iter().map(|r| r.1).collect::<Vec<_>>());
     let b_g2_query = G2Projective::normalize_batch(&rows.iter().map(|r| r.2).collect::<Vec<_>>());
