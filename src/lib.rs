@@ -2,6 +2,7 @@
 //!
 //! This facade re-exports the workspace crates; see `SPEC.md` for the protocol.
 
+pub use undersign_ceremony as ceremony;
 pub use undersign_circuit as circuit;
 pub use undersign_core as core;
 pub use undersign_proof as proof;

@@ -72,6 +72,26 @@ fn computed() -> Vec<(String, String)> {
         "root, depth 4, leaves [1,2,3] after removing index 1",
         to_hex(&removed.root()),
     );
+    // §17 ceremony: hash_to_g2 (compressed G2, §2), the phase-1 start hash, a beacon's d.
+    use ark_serialize::CanonicalSerialize;
+    use undersign::ceremony::hash_to_g2::hash_to_g2;
+    use undersign::ceremony::phase2::Beacon;
+    for input in ["", "abc"] {
+        let point = hash_to_g2("undersign v1 ceremony test vector", input.as_bytes());
+        let mut bytes = Vec::new();
+        point.serialize_compressed(&mut bytes).unwrap();
+        put(
+            &format!("hash_to_g2(\"undersign v1 ceremony test vector\", {input:?}) compressed"),
+            hex::encode(bytes),
+        );
+    }
+    let phase1 = undersign::ceremony::Phase1::new(13).unwrap();
+    put(
+        "ceremony phase1 start hash, power 13",
+        hex::encode(phase1.start_hash()),
+    );
+    let (d, _) = Beacon::new(vec![0], 10).unwrap().scalars().unwrap();
+    put("ceremony beacon d, value 0x00, exponent 10", to_hex(&d));
     v
 }
 

@@ -25,7 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Generate proving and verifying keys with the development (single-party) setup.
     ///
-    /// WARNING: whoever runs this (or knows the seed) can forge signatures. For tests and demos.
+    /// WARNING: whoever runs this (or knows the seed) can forge signatures. For tests and demos;
+    /// real petitions use keys from `undersign ceremony`.
     ///
     /// Example: undersign setup --depth 20 --out keys/
     Setup(SetupArgs),
@@ -56,8 +57,17 @@ pub enum Command {
     ///
     /// Exit status: 0 fully valid, 1 anything rejected, 2 usage error or unreadable input.
     ///
-    /// Example: undersign audit bundle.jsonl --registrar-key 3b6a...
+    /// Example: undersign audit bundle.jsonl --registrar-key 3b6a... --ceremony ceremony/
     Audit(AuditArgs),
+    /// Multi-party trusted setup: phase 1 (powers of tau), phase 2 (the circuit's keys).
+    ///
+    /// The keys are sound if at least one contributor in each phase kept their secret from
+    /// everyone and let it be erased; anyone can verify the whole transcript. Exit status: 0
+    /// success, 1 a transcript does not verify, 2 usage error or unreadable file.
+    ///
+    /// Example: undersign ceremony phase2 verify phase2.bin --phase1 phase1.bin --out keys/
+    #[command(subcommand)]
+    Ceremony(CeremonyCommand),
     /// Generate a large bundle for measuring audits (benchmarks only).
     ///
     /// Most signatures are SIMULATED with the development setup's trapdoor: they audit as
@@ -367,12 +377,140 @@ pub struct AuditArgs {
     /// Expected verifying key hash (pins the proving system's keys).
     #[arg(long)]
     pub vk_hash: Option<String>,
+    /// Ceremony transcript directory (phase1.bin and phase2.bin): verify it and require the
+    /// bundle's verifying key to be the one it produced.
+    #[arg(long)]
+    pub ceremony: Option<PathBuf>,
     /// The public registry, to report each disclosed group's anonymity set.
     #[arg(long)]
     pub registry: Option<PathBuf>,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `undersign ceremony ...`.
+#[derive(Debug, Subcommand)]
+pub enum CeremonyCommand {
+    /// Phase 1: powers of tau, independent of the circuit.
+    #[command(subcommand)]
+    Phase1(Phase1Command),
+    /// Phase 2: the membership circuit's Groth16 keys, derived from a verified phase 1.
+    #[command(subcommand)]
+    Phase2(Phase2Command),
+}
+
+/// `undersign ceremony phase1 ...`.
+#[derive(Debug, Subcommand)]
+pub enum Phase1Command {
+    /// Start a phase-1 transcript of 2^POWER powers (no contributions yet).
+    ///
+    /// 2^13 covers depths up to 20 (5,616 constraints), 2^14 depths up to 32.
+    ///
+    /// Example: undersign ceremony phase1 new --power 13 --out phase1-0.bin
+    New {
+        /// log2 of the number of powers (4 to 16).
+        #[arg(long)]
+        power: u32,
+        /// Transcript file to create.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a transcript, add your contribution (secrets from the OS random generator, erased
+    /// afterwards) and print the contribution hash to publish.
+    ///
+    /// Example: undersign ceremony phase1 contribute phase1-2.bin --out phase1-3.bin
+    Contribute {
+        /// The transcript you received.
+        input: PathBuf,
+        /// The transcript to write, with your contribution.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Verify every contribution and the powers; print the contribution hashes.
+    ///
+    /// Example: undersign ceremony phase1 verify phase1-3.bin
+    Verify {
+        /// Transcript file.
+        transcript: PathBuf,
+    },
+}
+
+/// `undersign ceremony phase2 ...`.
+#[derive(Debug, Subcommand)]
+pub enum Phase2Command {
+    /// Verify a phase-1 transcript and derive the circuit's initial keys from it.
+    ///
+    /// Example: undersign ceremony phase2 new --depth 20 --phase1 phase1.bin --out phase2-0.bin
+    New {
+        /// Registry tree depth of the circuit.
+        #[arg(long, default_value_t = 20)]
+        depth: u32,
+        /// The final phase-1 transcript.
+        #[arg(long)]
+        phase1: PathBuf,
+        /// Phase-2 transcript to create.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a transcript's contributions, add yours (delta ← d·delta with d from the OS random
+    /// generator, erased afterwards) and print the contribution hash to publish.
+    ///
+    /// Example: undersign ceremony phase2 contribute phase2-2.bin --out phase2-3.bin
+    Contribute {
+        /// The transcript you received.
+        input: PathBuf,
+        /// The transcript to write, with your contribution.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add the final public-randomness contribution: d is derived from a beacon value announced
+    /// in advance (e.g. a future block hash), hashed 2^EXPONENT times with blake3, so anyone
+    /// recomputes it.
+    ///
+    /// Example: undersign ceremony phase2 beacon phase2-3.bin --beacon 00000000000000000002a7c4... --exponent 20 --out phase2.bin
+    Beacon {
+        /// The transcript after the last contribution.
+        input: PathBuf,
+        /// The beacon value, hex (1 to 255 bytes).
+        #[arg(long)]
+        beacon: String,
+        /// The beacon is hashed 2^EXPONENT times (10 to 40; verifiers repeat it).
+        #[arg(long)]
+        exponent: u8,
+        /// The transcript to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Verify phase 1, then phase 2 against it and the circuit; print every contribution hash
+    /// and the keys' hashes; with --out, write a key directory (setup "ceremony").
+    ///
+    /// Example: undersign ceremony phase2 verify phase2.bin --phase1 phase1.bin --out keys/
+    Verify {
+        /// The phase-2 transcript.
+        transcript: PathBuf,
+        /// The phase-1 transcript it was made from.
+        #[arg(long)]
+        phase1: PathBuf,
+        /// Write keys.json, proving.key and verifying.key into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `undersign bench-data`.

@@ -5,7 +5,7 @@ use crate::identity_file;
 use crate::report;
 use crate::submit;
 use crate::workflow::{self, SignRequest};
-use crate::{demo, EXIT_REJECTED};
+use crate::{ceremony, demo, EXIT_REJECTED};
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::OsRng;
@@ -65,6 +65,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Audit(args) => audit(args),
         Command::BenchData(args) => bench_data(args),
         Command::Demo(args) => demo::run(args),
+        Command::Ceremony(cmd) => ceremony::run(cmd),
         Command::Serve(args) => serve(args),
         Command::Submit(args) => {
             submit::submit_file(&args.signature, &args.to, args.proxy.as_deref())
@@ -95,7 +96,7 @@ pub(crate) fn counter(total: u64, message: &str) -> ProgressBar {
     bar
 }
 
-fn refuse_overwrite(path: &Path, force: bool) -> Result<()> {
+pub(crate) fn refuse_overwrite(path: &Path, force: bool) -> Result<()> {
     if path.exists() && !force {
         bail!(
             "{} already exists; pass --force to replace it",
@@ -488,9 +489,16 @@ fn verify(args: VerifyArgs) -> Result<ExitCode> {
 fn audit(args: AuditArgs) -> Result<ExitCode> {
     let registrar_key = RegistrarPublicKey::from_hex(&args.registrar_key)
         .map_err(|e| anyhow!("--registrar-key: {e}"))?;
+    let mut pinned_vk_hash = args.vk_hash.clone();
+    if let Some(dir) = &args.ceremony {
+        match ceremony::audit_pin(dir, args.vk_hash.as_deref(), args.json)? {
+            Ok(hash) => pinned_vk_hash = Some(hash),
+            Err(code) => return Ok(code),
+        }
+    }
     let options = AuditOptions {
         registrar_key,
-        pinned_vk_hash: args.vk_hash.clone(),
+        pinned_vk_hash,
     };
     let registry = args
         .registry

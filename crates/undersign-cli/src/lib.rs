@@ -3,6 +3,7 @@
 //! Every command reports problems as plain errors naming the file and what is wrong, never
 //! panics on input, writes files atomically and never prints or logs a secret.
 
+mod ceremony;
 pub mod cli;
 mod commands;
 mod demo;

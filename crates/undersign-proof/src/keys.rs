@@ -1,8 +1,10 @@
 //! Key generation and key files (`SPEC.md` §Keys).
 //!
-//! The only setup here is the **development setup**: one party derives every secret from a
-//! seed. Whoever ran it (or knows the seed) can forge proofs and inflate any tally. It exists
-//! for tests and demos; real petitions need a multi-party ceremony.
+//! The setup here is the **development setup**: one party derives every secret from a seed.
+//! Whoever ran it (or knows the seed) can forge proofs and inflate any tally. It exists for
+//! tests and demos; real petitions use keys from a multi-party ceremony (the
+//! `undersign-ceremony` crate), written with [`KeySet::write_with`] and a [`Provenance`] that
+//! says so.
 //!
 //! A key directory holds `proving.key`, `verifying.key` and `keys.json`, a manifest naming
 //! both files with their blake3 hashes. The proving key is stored uncompressed and, once its
@@ -39,6 +41,8 @@ pub const VERIFYING_KEY_FILE: &str = "verifying.key";
 pub const PROVING_KEY_MAGIC: &[u8; 16] = b"undersign-pk-v1\n";
 /// The manifest's `kind` for the development setup.
 pub const DEVELOPMENT_SETUP: &str = "development";
+/// The manifest's `kind` for keys from a verified multi-party ceremony transcript.
+pub const CEREMONY_SETUP: &str = "ceremony";
 /// The warning stored in (and printed for) development keys.
 pub const DEVELOPMENT_WARNING: &str = "development setup: whoever generated these keys (or knows \
      the seed) can forge signatures and inflate any tally; use a multi-party ceremony for real petitions";
@@ -116,6 +120,45 @@ pub struct KeyManifest {
     pub verifying_key: KeyFileRef,
     /// A plain statement of who could forge proofs with these keys.
     pub warning: String,
+    /// For `setup = "ceremony"`: the transcript the keys came from (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<CeremonyRef>,
+}
+
+/// The ceremony transcript a key directory came from (`keys.json` `ceremony`, `SPEC.md` §9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyRef {
+    /// blake3 of the phase-1 transcript file, lowercase hex.
+    pub phase1: String,
+    /// blake3 of the phase-2 transcript file, lowercase hex.
+    pub phase2: String,
+    /// Number of phase-1 contributions.
+    pub phase1_contributions: usize,
+    /// Number of phase-2 contributions (a final beacon included).
+    pub phase2_contributions: usize,
+}
+
+/// How a key set was made: what its manifest says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// `"development"` or `"ceremony"`.
+    pub setup: String,
+    /// Who could forge proofs with these keys.
+    pub warning: String,
+    /// The transcript, for ceremony keys.
+    pub ceremony: Option<CeremonyRef>,
+}
+
+impl Provenance {
+    /// The development setup's provenance (and warning).
+    pub fn development() -> Self {
+        Provenance {
+            setup: DEVELOPMENT_SETUP.into(),
+            warning: DEVELOPMENT_WARNING.into(),
+            ceremony: None,
+        }
+    }
 }
 
 /// A matched proving and verifying key for one depth.
@@ -146,28 +189,39 @@ impl KeySet {
         &self.proving_key.vk
     }
 
-    /// Writes `proving.key`, `verifying.key` and `keys.json` into `dir` (created if needed),
-    /// each atomically, and returns the manifest.
-    pub fn write(&self, dir: &Path) -> Result<KeyManifest, KeyError> {
-        let constraints =
-            undersign_circuit::constraint_count(self.depth).map_err(ProveError::from)?;
-        std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {
-            path: dir.into(),
-            source,
-        })?;
+    /// The bytes of `proving.key`: magic, depth, uncompressed proving key.
+    pub fn proving_key_file_bytes(&self) -> Result<Vec<u8>, KeyError> {
         let mut pk_bytes = Vec::with_capacity(16 + 4 + self.proving_key.uncompressed_size());
         pk_bytes.extend_from_slice(PROVING_KEY_MAGIC);
         pk_bytes.extend_from_slice(&self.depth.to_le_bytes());
         self.proving_key
             .serialize_uncompressed(&mut pk_bytes)
             .map_err(|e| KeyError::Malformed {
-                path: dir.join(PROVING_KEY_FILE),
+                path: PROVING_KEY_FILE.into(),
                 reason: e.to_string(),
             })?;
+        Ok(pk_bytes)
+    }
+
+    /// Writes `proving.key`, `verifying.key` and `keys.json` into `dir` (created if needed),
+    /// each atomically, as development keys, and returns the manifest.
+    pub fn write(&self, dir: &Path) -> Result<KeyManifest, KeyError> {
+        self.write_with(dir, &Provenance::development())
+    }
+
+    /// Writes the key directory with the given provenance in its manifest.
+    pub fn write_with(&self, dir: &Path, provenance: &Provenance) -> Result<KeyManifest, KeyError> {
+        let constraints =
+            undersign_circuit::constraint_count(self.depth).map_err(ProveError::from)?;
+        std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {
+            path: dir.into(),
+            source,
+        })?;
+        let pk_bytes = self.proving_key_file_bytes()?;
         let vk_bytes = verifying_key_to_bytes(&self.proving_key.vk);
         let manifest = KeyManifest {
             version: 1,
-            setup: DEVELOPMENT_SETUP.into(),
+            setup: provenance.setup.clone(),
             depth: self.depth,
             constraints,
             proving_key: KeyFileRef {
@@ -178,8 +232,13 @@ impl KeySet {
                 file: VERIFYING_KEY_FILE.into(),
                 blake3: blake3::hash(&vk_bytes).to_hex().to_string(),
             },
-            warning: DEVELOPMENT_WARNING.into(),
+            warning: provenance.warning.clone(),
+            ceremony: provenance.ceremony.clone(),
         };
+        check_setup(&manifest).map_err(|reason| KeyError::Manifest {
+            path: dir.join(MANIFEST_FILE),
+            reason,
+        })?;
         let json = serde_json::to_vec_pretty(&manifest).map_err(|e| KeyError::Manifest {
             path: dir.join(MANIFEST_FILE),
             reason: e.to_string(),
@@ -196,6 +255,18 @@ impl KeySet {
     }
 }
 
+/// `setup` is `"development"` (no `ceremony`) or `"ceremony"` (with it).
+fn check_setup(manifest: &KeyManifest) -> Result<(), String> {
+    match (manifest.setup.as_str(), &manifest.ceremony) {
+        (DEVELOPMENT_SETUP, None) | (CEREMONY_SETUP, Some(_)) => Ok(()),
+        (DEVELOPMENT_SETUP, Some(_)) => Err("development keys cannot name a ceremony".into()),
+        (CEREMONY_SETUP, None) => Err("ceremony keys must name their transcript".into()),
+        (other, _) => Err(format!(
+            "unknown setup {other:?} (expected \"development\" or \"ceremony\")"
+        )),
+    }
+}
+
 /// Reads and checks `keys.json` in `dir`.
 pub fn read_manifest(dir: &Path) -> Result<KeyManifest, KeyError> {
     let path = dir.join(MANIFEST_FILE);
@@ -209,6 +280,9 @@ pub fn read_manifest(dir: &Path) -> Result<KeyManifest, KeyError> {
             path,
             reason: format!("unsupported version {}", manifest.version),
         });
+    }
+    if let Err(reason) = check_setup(&manifest) {
+        return Err(KeyError::Manifest { path, reason });
     }
     for file in [&manifest.proving_key.file, &manifest.verifying_key.file] {
         if file.contains('/') || file.contains('\\') || file.starts_with('.') {

@@ -284,3 +284,35 @@ fn batch_verification_accepts_honest_batches_and_names_every_bad_proof() {
     assert_eq!(find_invalid(verifier, &items, &mut rng), vec![2, 5, 7]);
     assert!(!verify_batch(verifier, &items[7..8], &mut rng));
 }
+
+#[test]
+fn manifest_setup_and_ceremony_fields_must_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyset = KeySet::development(4, &[3u8; 32]).unwrap();
+    let manifest = keyset.write(dir.path()).unwrap();
+    // Development manifests have no `ceremony` field and still load.
+    let text = std::fs::read_to_string(dir.path().join(keys::MANIFEST_FILE)).unwrap();
+    assert!(!text.contains("\"ceremony\":"));
+    assert_eq!(keys::load_verifier(dir.path()).unwrap().0, manifest);
+    let edit = |from: &str, to: &str| {
+        std::fs::write(
+            dir.path().join(keys::MANIFEST_FILE),
+            text.replacen(from, to, 1),
+        )
+        .unwrap();
+        keys::load_verifier(dir.path()).map(|(m, _)| m)
+    };
+    let unnamed = edit("\"development\"", "\"ceremony\"");
+    assert!(matches!(unnamed, Err(KeyError::Manifest { .. })));
+    let unknown = edit("\"development\"", "\"trusted\"");
+    assert!(matches!(unknown, Err(KeyError::Manifest { .. })));
+    let named = edit(
+        "\"setup\": \"development\"",
+        "\"setup\": \"ceremony\", \"ceremony\": {\"phase1\": \"aa\", \"phase2\": \"bb\", \
+         \"phase1_contributions\": 3, \"phase2_contributions\": 4}",
+    )
+    .unwrap();
+    assert_eq!(named.ceremony.unwrap().phase2_contributions, 4);
+    let extra = edit("\"setup\"", "\"surprise\": 1, \"setup\"");
+    assert!(matches!(extra, Err(KeyError::Manifest { .. })));
+}

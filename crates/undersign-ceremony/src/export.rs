@@ -1,0 +1,105 @@
+//! Verifying a whole transcript and writing its keys (`SPEC.md` §17.7).
+//!
+//! A **transcript directory** holds the final `phase1.bin` and `phase2.bin`. Verifying it
+//! checks phase 1, then phase 2 against phase 1 and the circuit; the keys it yields are written
+//! as a key directory whose `keys.json` says `"setup": "ceremony"` and names both files' hashes.
+
+use crate::error::CeremonyError;
+use crate::phase2::Beacon;
+use crate::{Hash, Phase1, Phase2};
+use rand::{CryptoRng, RngCore};
+use std::path::Path;
+use undersign_proof::encoding::verifying_key_hash;
+use undersign_proof::keys::{CeremonyRef, KeyManifest, Provenance, CEREMONY_SETUP};
+use undersign_proof::KeySet;
+
+/// File name of the final phase-1 transcript in a transcript directory.
+pub const PHASE1_FILE: &str = "phase1.bin";
+/// File name of the final phase-2 transcript in a transcript directory.
+pub const PHASE2_FILE: &str = "phase2.bin";
+
+/// A transcript that verified, with what it produced.
+pub struct VerifiedCeremony {
+    /// blake3 of the phase-1 file.
+    pub phase1_hash: Hash,
+    /// `power` of phase 1.
+    pub power: u32,
+    /// Phase-1 contribution hashes, in order.
+    pub phase1_contributions: Vec<Hash>,
+    /// blake3 of the phase-2 file.
+    pub phase2_hash: Hash,
+    /// Phase-2 contribution hashes in order, with the beacon for a beacon record.
+    pub phase2_contributions: Vec<(Hash, Option<Beacon>)>,
+    /// The keys.
+    pub keys: KeySet,
+    /// The verifying key hash (`SPEC.md` §2).
+    pub verifying_key_hash: String,
+    /// blake3 of `proving.key` as a key directory holds it.
+    pub proving_key_hash: String,
+}
+
+impl VerifiedCeremony {
+    /// The manifest's plain statement of who could forge with these keys.
+    pub fn warning(&self) -> String {
+        format!(
+            "multi-party ceremony: {} phase-1 and {} phase-2 contributions; sound if at least one \
+             contributor in each phase kept their secret from everyone and destroyed it. Check \
+             the transcript yourself (undersign ceremony phase2 verify) and compare the \
+             contribution hashes with the ones the contributors published",
+            self.phase1_contributions.len(),
+            self.phase2_contributions.len()
+        )
+    }
+
+    /// Writes the key directory (`keys.json` with `setup = "ceremony"`).
+    pub fn write_keys(&self, dir: &Path) -> Result<KeyManifest, CeremonyError> {
+        let provenance = Provenance {
+            setup: CEREMONY_SETUP.into(),
+            warning: self.warning(),
+            ceremony: Some(CeremonyRef {
+                phase1: hex::encode(self.phase1_hash),
+                phase2: hex::encode(self.phase2_hash),
+                phase1_contributions: self.phase1_contributions.len(),
+                phase2_contributions: self.phase2_contributions.len(),
+            }),
+        };
+        Ok(self.keys.write_with(dir, &provenance)?)
+    }
+}
+
+/// Reads and verifies phase 1 and phase 2 (random linear combinations use `rng`).
+pub fn verify_files<R: RngCore + CryptoRng>(
+    phase1_path: &Path,
+    phase2_path: &Path,
+    rng: &mut R,
+) -> Result<VerifiedCeremony, CeremonyError> {
+    let (phase1, phase1_hash) = Phase1::read(phase1_path)?;
+    let (phase2, phase2_hash) = Phase2::read(phase2_path)?;
+    phase1.verify(rng)?;
+    let verified = phase2.verify(&phase1, &phase1_hash, rng)?;
+    let keys = KeySet {
+        depth: phase2.depth(),
+        proving_key: phase2.proving_key().clone(),
+    };
+    let proving_key_hash = blake3::hash(&keys.proving_key_file_bytes()?)
+        .to_hex()
+        .to_string();
+    Ok(VerifiedCeremony {
+        phase1_hash,
+        power: phase1.power(),
+        phase1_contributions: phase1.contributions().iter().map(|c| c.hash()).collect(),
+        phase2_hash,
+        phase2_contributions: verified.contributions,
+        verifying_key_hash: verifying_key_hash(&keys.proving_key.vk),
+        proving_key_hash,
+        keys,
+    })
+}
+
+/// [`verify_files`] on `dir/phase1.bin` and `dir/phase2.bin`.
+pub fn verify_transcript_dir<R: RngCore + CryptoRng>(
+    dir: &Path,
+    rng: &mut R,
+) -> Result<VerifiedCeremony, CeremonyError> {
+    verify_files(&dir.join(PHASE1_FILE), &dir.join(PHASE2_FILE), rng)
+}
