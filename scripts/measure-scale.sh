@@ -18,6 +18,20 @@ audit_cmd=$(grep '^audit it: ' "$work/bd100k.txt" | sed 's/^audit it: undersign 
 timed "$bin" $audit_cmd > "$work/audit100k.out" || true
 tail -n 3 "$work/audit100k.out"
 
+echo "== 1b. bundle build from the same 100,000 signatures, one file each"
+rm -rf "$work/sigs"; mkdir -p "$work/sigs"
+python3 - "$work/bd100k/bundle.jsonl" "$work/sigs" <<'PY'
+import os, sys
+with open(sys.argv[1]) as f:
+    next(f)  # the header line
+    for i, line in enumerate(f):
+        with open(os.path.join(sys.argv[2], str(i)), "w") as out:
+            out.write(line)
+PY
+(cd "$work" && timed "$bin" bundle build --petition bd100k/petition.json --registry bd100k/registry.json \
+    --keys bd100k/keys --out rebuilt.jsonl sigs/* > build100k.out) || true
+tail -n 2 "$work/build100k.out"
+
 echo "== 2. undersign sign as a whole process, depth 20"
 d=$work/sign
 rm -rf "$d"; mkdir -p "$d"
