@@ -106,6 +106,8 @@ pub enum ContributionCheck {
     G2Mismatch(Secret),
     /// A beacon's δ is not the value its public beacon determines.
     Beacon,
+    /// A beacon record is followed by another record: the beacon must come last, once.
+    BeaconNotLast,
     /// The record's state hash is not the hash of the parameters it claims to have produced.
     StateHash,
 }
@@ -132,6 +134,10 @@ impl fmt::Display for ContributionCheck {
             }
             ContributionCheck::Beacon => f.write_str(
                 "delta is not the previous delta times the scalar its public beacon determines",
+            ),
+            ContributionCheck::BeaconNotLast => f.write_str(
+                "a record follows the beacon: the beacon must be the last contribution, and \
+                 there can be only one",
             ),
             ContributionCheck::StateHash => f.write_str(
                 "the state hash it records is not the hash of the parameters in the file",
@@ -242,6 +248,16 @@ pub enum VerifyError {
         index: usize,
         /// The failed check.
         check: ContributionCheck,
+    },
+    /// The phase has no contribution with a secret (beacons do not count: their secret is
+    /// public), so anyone can forge proofs under the keys.
+    #[error(
+        "phase {phase} has no contribution with a secret: anyone could forge proofs under these \
+         keys (the ceremony is not finished)"
+    )]
+    NoSecretContribution {
+        /// 1 or 2.
+        phase: Phase,
     },
     /// The parameters themselves fail `check`.
     #[error("phase {phase} parameters: {check}")]

@@ -1,10 +1,10 @@
-//! Verifying a whole transcript and writing its keys (`SPEC.md` §17.7).
+//! Verifying a whole transcript and writing its keys (`SPEC.md` §17.6).
 //!
 //! A **transcript directory** holds the final `phase1.bin` and `phase2.bin`. Verifying it
 //! checks phase 1, then phase 2 against phase 1 and the circuit; the keys it yields are written
 //! as a key directory whose `keys.json` says `"setup": "ceremony"` and names both files' hashes.
 
-use crate::error::CeremonyError;
+use crate::error::{CeremonyError, VerifyError};
 use crate::phase2::Beacon;
 use crate::{Hash, Phase1, Phase2};
 use rand::{CryptoRng, RngCore};
@@ -77,6 +77,18 @@ pub fn verify_files<R: RngCore + CryptoRng>(
     let (phase2, phase2_hash) = Phase2::read(phase2_path)?;
     phase1.verify(rng)?;
     let verified = phase2.verify(&phase1, &phase1_hash, rng)?;
+    // Without a secret contribution in each phase, the toxic waste is public (phase 1 starts
+    // from τ = α = β = 1, phase 2 from δ = 1, and a beacon's δ is public).
+    if phase1.contributions().is_empty() {
+        return Err(VerifyError::NoSecretContribution { phase: 1 }.into());
+    }
+    if verified
+        .contributions
+        .iter()
+        .all(|(_, beacon)| beacon.is_some())
+    {
+        return Err(VerifyError::NoSecretContribution { phase: 2 }.into());
+    }
     let keys = KeySet {
         depth: phase2.depth(),
         proving_key: phase2.proving_key().clone(),
@@ -102,4 +114,63 @@ pub fn verify_transcript_dir<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<VerifiedCeremony, CeremonyError> {
     verify_files(&dir.join(PHASE1_FILE), &dir.join(PHASE2_FILE), rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Phase;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    const DEPTH: u32 = 4;
+    const POWER: u32 = 11;
+
+    fn rng(seed: u64) -> ChaCha20Rng {
+        ChaCha20Rng::seed_from_u64(seed)
+    }
+
+    fn verify(phase1: &Phase1, phase2: &Phase2) -> Result<VerifiedCeremony, CeremonyError> {
+        let dir = tempfile::tempdir().unwrap();
+        phase1.write(&dir.path().join(PHASE1_FILE)).unwrap();
+        phase2.write(&dir.path().join(PHASE2_FILE)).unwrap();
+        verify_transcript_dir(dir.path(), &mut rng(5))
+    }
+
+    fn no_secret(result: Result<VerifiedCeremony, CeremonyError>) -> Phase {
+        match result {
+            Err(CeremonyError::Verify(VerifyError::NoSecretContribution { phase })) => phase,
+            Err(other) => panic!("expected NoSecretContribution, got {other}"),
+            Ok(_) => panic!("a transcript anyone could forge with must not verify"),
+        }
+    }
+
+    /// Transcripts whose toxic waste is public verify record by record but are refused as a
+    /// whole: no phase-1 contribution, no phase-2 contribution, or only a beacon.
+    #[test]
+    fn transcripts_without_a_secret_contribution_are_refused() {
+        let empty1 = Phase1::new(POWER).unwrap();
+        let mut phase1 = empty1.clone();
+        phase1.contribute(&mut rng(1)).unwrap();
+        let hash = |p: &Phase1| *blake3::hash(&p.to_bytes()).as_bytes();
+
+        let mut on_empty1 = Phase2::new(&empty1, hash(&empty1), DEPTH).unwrap();
+        on_empty1.contribute(&mut rng(2)).unwrap();
+        assert_eq!(no_secret(verify(&empty1, &on_empty1)), 1);
+
+        let fresh = Phase2::new(&phase1, hash(&phase1), DEPTH).unwrap();
+        assert_eq!(no_secret(verify(&phase1, &fresh)), 2);
+
+        let mut beacon_only = fresh.clone();
+        beacon_only
+            .beacon(Beacon::new(b"public".to_vec(), 10).unwrap())
+            .unwrap();
+        assert_eq!(no_secret(verify(&phase1, &beacon_only)), 2);
+
+        let mut good = fresh;
+        good.contribute(&mut rng(3)).unwrap();
+        let verified = verify(&phase1, &good).unwrap();
+        assert_eq!(verified.phase1_contributions.len(), 1);
+        assert_eq!(verified.phase2_contributions.len(), 1);
+    }
 }

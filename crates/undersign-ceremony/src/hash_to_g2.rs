@@ -1,4 +1,4 @@
-//! Hashing to G2 (`SPEC.md` §17.2): points whose discrete logarithm nobody knows, bound to
+//! Hashing to G2 (`SPEC.md` §17.1): points whose discrete logarithm nobody knows, bound to
 //! the transcript, used as the `r` of every proof of knowledge.
 //!
 //! For `counter = 0, 1, 2, …`:

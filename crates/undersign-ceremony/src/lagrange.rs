@@ -1,4 +1,4 @@
-//! The Lagrange basis "in the exponent" (`SPEC.md` §17.5).
+//! The Lagrange basis "in the exponent" (`SPEC.md` §17.3).
 //!
 //! For the QAP domain `{ω^j}` of size `n`, `L_j(X) = (1/n)·Σ_i ω^(−ij)·X^i`, so
 //! `[L_j(τ)] = (1/n)·Σ_i ω^(−ij)·[τ^i]`: the inverse FFT of the powers `[τ^0], …, [τ^(n−1)]`,

@@ -1,4 +1,4 @@
-//! Phase 1: powers of tau over BN254 (`SPEC.md` §17.3), independent of the circuit.
+//! Phase 1: powers of tau over BN254 (`SPEC.md` §17.2), independent of the circuit.
 //!
 //! For size `N = 2^power` the parameters are `τ^i·G1` for `i < 2N − 1`, `τ^i·G2`, `α·τ^i·G1` and
 //! `β·τ^i·G1` for `i < N`, and `β·G2`. A new transcript holds the identity parameters (every
@@ -16,7 +16,7 @@ use crate::{derive_hash, Hash};
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::One;
-use rand::{CryptoRng, Rng, RngCore, SeedableRng};
+use rand::{CryptoRng, Rng, RngCore};
 use rayon::prelude::*;
 use std::path::Path;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -562,8 +562,8 @@ impl Phase1 {
     }
 
     /// The phase-1 parameters for known secrets (tests: compare with arkworks' generator).
-    #[doc(hidden)]
-    pub fn from_known_secrets(
+    #[cfg(test)]
+    pub(crate) fn from_known_secrets(
         power: u32,
         tau: Fr,
         alpha: Fr,
@@ -571,7 +571,7 @@ impl Phase1 {
     ) -> Result<Self, CeremonyError> {
         let mut phase1 = Self::new(power)?;
         let secrets = Secrets { tau, alpha, beta };
-        let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
+        let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::from_seed([7; 32]);
         phase1.apply(&secrets, &mut rng);
         Ok(phase1)
     }
@@ -580,6 +580,7 @@ impl Phase1 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
     fn rng(seed: u64) -> ChaCha20Rng {

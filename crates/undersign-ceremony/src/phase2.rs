@@ -1,4 +1,4 @@
-//! Phase 2: the Groth16 keys of the depth-`D` membership circuit (`SPEC.md` §17.5–§17.6).
+//! Phase 2: the Groth16 keys of the depth-`D` membership circuit (`SPEC.md` §17.3).
 //!
 //! The initial key is computed from a verified phase 1 and the circuit's constraint matrices,
 //! exactly as arkworks' `generate_parameters_with_qap` (with `LibsnarkReduction`) would compute
@@ -50,7 +50,7 @@ pub const BEACON_NONCE_CONTEXT: &str = "undersign v1 ceremony beacon nonce";
 /// Smallest beacon exponent `n` (the chain has `2^n` blake3 iterations).
 pub const MIN_BEACON_EXPONENT: u8 = 10;
 /// Largest beacon exponent.
-pub const MAX_BEACON_EXPONENT: u8 = 40;
+pub const MAX_BEACON_EXPONENT: u8 = 32;
 /// Longest beacon value in bytes.
 pub const MAX_BEACON_LEN: usize = 255;
 
@@ -139,7 +139,7 @@ where
 }
 
 /// The initial (δ = 1) proving key of the depth-`depth` circuit from phase-1 parameters
-/// (`SPEC.md` §17.5). Phase 1 must be large enough for the circuit's domain.
+/// (`SPEC.md` §17.3). Phase 1 must be large enough for the circuit's domain.
 pub fn initial_key(phase1: &Phase1, depth: u32) -> Result<ProvingKey, CeremonyError> {
     let shape = CircuitShape::new(depth)?;
     let domain = shape.domain()?;
@@ -298,7 +298,7 @@ fn read_key(r: &mut Reader<'_>) -> Result<ProvingKey, FormatError> {
 pub struct Beacon {
     /// The public random value (e.g. a block hash announced in advance), 1 to 255 bytes.
     pub value: Vec<u8>,
-    /// `n`: the chain has `2^n` iterations, `10 ≤ n ≤ 40`.
+    /// `n`: the chain has `2^n` iterations, `10 ≤ n ≤ 32`.
     pub exponent: u8,
 }
 
@@ -491,6 +491,7 @@ impl Phase2 {
     ) -> Result<Hash, CeremonyError> {
         self.verify_contributions()?;
         self.verify_state_hash()?;
+        self.refuse_after_beacon()?;
         let d = Zeroizing::new(nonzero_scalar(rng));
         let previous = self.last_hash();
         let pok = PublicKey::prove(&d, POK_CONTEXT, &previous, rng);
@@ -502,12 +503,23 @@ impl Phase2 {
     pub fn beacon(&mut self, beacon: Beacon) -> Result<Hash, CeremonyError> {
         self.verify_contributions()?;
         self.verify_state_hash()?;
+        self.refuse_after_beacon()?;
         let (d, k) = beacon.scalars().ok_or_else(|| {
             CeremonyError::Parameter("this beacon gives a zero scalar; use another value".into())
         })?;
         let previous = self.last_hash();
         let pok = PublicKey::prove_with_k(&d, &k, POK_CONTEXT, &previous);
         Ok(self.apply(&d, pok, Some(beacon)))
+    }
+
+    /// The beacon closes the ceremony: nothing may follow it.
+    fn refuse_after_beacon(&self) -> Result<(), CeremonyError> {
+        match self.contributions.last() {
+            Some(last) if last.beacon.is_some() => Err(CeremonyError::Parameter(
+                "this transcript already ends with the beacon; the ceremony is closed".into(),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn apply(&mut self, d: &Fr, pok: PublicKey, beacon: Option<Beacon>) -> Hash {
@@ -572,6 +584,9 @@ impl Phase2 {
                         check,
                     })
                 };
+                if c.beacon.is_some() && i + 1 != self.contributions.len() {
+                    return fail(ContributionCheck::BeaconNotLast);
+                }
                 if c.previous != *previous {
                     return fail(ContributionCheck::PreviousHash);
                 }
@@ -620,7 +635,7 @@ impl Phase2 {
     }
 
     /// Checks the key against phase 1 and the circuit without recomputing it (`SPEC.md`
-    /// §17.6): the elements contributions never change must be exactly those phase 1 and the
+    /// §17.3): the elements contributions never change must be exactly those phase 1 and the
     /// circuit determine, and L and H those divided by the final δ. Vectors are compared by
     /// random linear combinations with 128-bit coefficients from `rng`: for coefficients `ρ`
     /// over the variables, `Σ ρ_v·[u_v(τ)] = Σ_i c_i·[τ^i]` with `c = IFFT(A·ρ)`, a field

@@ -1,4 +1,4 @@
-//! Proofs of knowledge of a secret scalar (`SPEC.md` §17.2), Bowe–Gabizon–Miers style.
+//! Proofs of knowledge of a secret scalar (`SPEC.md` §17.1), Bowe–Gabizon–Miers style.
 //!
 //! To prove knowledge of `x`: pick a fresh random `k`, publish `s = k·G1`, `s_x = x·s` and
 //! `r_x = x·r` where `r = hash_to_g2(context, transcript ‖ s ‖ s_x)`. The verifier recomputes

@@ -100,6 +100,12 @@ fn print_phase1(phase1: &Phase1, hash: &Hash) {
         let h = c.hash();
         println!("  #{:<3} {}   {}", i + 1, short_hash(&h), hex(&h));
     }
+    if phase1.contributions().is_empty() {
+        println!(
+            "WARNING: no contributions yet. Its secrets are public (all 1): keys built on it \
+             alone let anyone forge. Have at least one contributor run `phase1 contribute`."
+        );
+    }
 }
 
 fn phase2(command: Phase2Command) -> Result<ExitCode, CeremonyError> {
@@ -220,11 +226,6 @@ fn print_verified(v: &VerifiedCeremony) {
             None => String::new(),
         };
         println!("  #{:<3} {}   {}{label}", i + 1, short_hash(h), hex(h));
-    }
-    if v.phase2_contributions.is_empty() {
-        println!(
-            "WARNING: phase 2 has no contributions: whoever knows the phase-1 secrets could forge"
-        );
     }
     println!("verifying key hash: {}", v.verifying_key_hash);
     println!("proving key hash:   {}", v.proving_key_hash);

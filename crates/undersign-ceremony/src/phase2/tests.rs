@@ -307,10 +307,32 @@ fn beacon_with_wrong_d_is_detected() {
     let mut p = fixture().phase2.clone();
     p.contributions[3].beacon = Some(Beacon::new(b"another block".to_vec(), 10).unwrap());
     assert_eq!(failure(&p), contribution(4, ContributionCheck::Beacon));
-    // A random contribution labelled as a beacon.
+    // A random contribution labelled as a beacon: it is not last (and not a beacon).
     let mut p = fixture().phase2.clone();
     p.contributions[2].beacon = Some(Beacon::new(b"x".to_vec(), 10).unwrap());
+    assert_eq!(
+        failure(&p),
+        contribution(3, ContributionCheck::BeaconNotLast)
+    );
+    // The last random contribution labelled as a beacon.
+    let mut p = fixture().phase2.clone();
+    p.contributions.truncate(3);
+    p.contributions[2].beacon = Some(Beacon::new(b"x".to_vec(), 10).unwrap());
     assert_eq!(failure(&p), contribution(3, ContributionCheck::Beacon));
+}
+
+#[test]
+fn nothing_follows_the_beacon() {
+    let mut p = fixture().phase2.clone();
+    assert!(p.contributions.last().unwrap().beacon.is_some());
+    let err = p
+        .contribute(&mut ChaCha20Rng::seed_from_u64(99))
+        .unwrap_err();
+    assert!(err.to_string().contains("closed"), "{err}");
+    let err = p
+        .beacon(Beacon::new(b"again".to_vec(), 10).unwrap())
+        .unwrap_err();
+    assert!(err.to_string().contains("closed"), "{err}");
 }
 
 #[test]
