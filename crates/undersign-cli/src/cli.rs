@@ -487,7 +487,7 @@ pub enum Phase2Command {
         /// The beacon value, hex (1 to 255 bytes).
         #[arg(long)]
         beacon: String,
-        /// The beacon is hashed 2^EXPONENT times (10 to 40; verifiers repeat it).
+        /// The beacon is hashed 2^EXPONENT times (10 to 32; verifiers repeat it). It must be the last contribution.
         #[arg(long)]
         exponent: u8,
         /// The transcript to write.
