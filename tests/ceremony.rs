@@ -112,6 +112,8 @@ fn fixture() -> &'static Fixture {
                 "phase2",
                 "contribute",
                 s(&p(&format!("p2-{}.bin", i - 1))),
+                "--phase1",
+                s(&p("p1-3.bin")),
                 "--out",
                 s(&p(&format!("p2-{i}.bin"))),
             ]);
@@ -122,6 +124,8 @@ fn fixture() -> &'static Fixture {
             "phase2",
             "beacon",
             s(&p("p2-3.bin")),
+            "--phase1",
+            s(&p("p1-3.bin")),
             "--beacon",
             "00000000000000000001c0ffee",
             "--exponent",
@@ -296,6 +300,8 @@ fn audit_against_another_transcript_is_fatal() {
         "phase2",
         "contribute",
         s(&f.path("p2-3.bin")),
+        "--phase1",
+        s(&f.path("p1-3.bin")),
         "--out",
         s(&other.join("phase2.bin")),
     ]);
@@ -387,6 +393,8 @@ fn bad_transcripts_are_reported_with_a_reason() {
         "phase2",
         "contribute",
         s(&dir.join("bad-record.bin")),
+        "--phase1",
+        s(&f.path("p1-3.bin")),
         "--out",
         s(&dir.join("never.bin")),
     ]);

@@ -280,9 +280,13 @@ impl Drop for Server {
     }
 }
 
+/// A client that opens a new connection per request: the server answers some requests (401,
+/// 413) without reading their body and then closes the connection, and a pooled connection
+/// reused in that moment fails with `IncompleteMessage` (a race, seen under load).
 fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .no_proxy()
+        .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap()

@@ -483,15 +483,21 @@ impl Phase2 {
     }
 
     /// Contributes a fresh `d` from `rng` (the command line uses the OS generator); `d` is
-    /// zeroized before this returns. Checks the records first ([`Phase2::verify_contributions`]).
-    /// Returns the new record's hash.
+    /// zeroized before this returns. Returns the new record's hash.
+    ///
+    /// First verifies `phase1` and this whole transcript against it and the circuit
+    /// ([`Phase2::verify`]): a contributor must never scale a key they have not checked. Only
+    /// the last record's state hash binds the key in the file, so a coordinator could otherwise
+    /// hand over a key with extra L or H elements (say `[IC_j / δ]`), strip them after the
+    /// contribution and publish a key that verifies, having learned the contributor's
+    /// `[IC_j / (δ·d)]`: enough to forge proofs once δ's other factors are known.
     pub fn contribute<R: RngCore + CryptoRng>(
         &mut self,
+        phase1: &Phase1,
+        phase1_hash: &Hash,
         rng: &mut R,
     ) -> Result<Hash, CeremonyError> {
-        self.verify_contributions()?;
-        self.verify_state_hash()?;
-        self.refuse_after_beacon()?;
+        self.verify_before_contributing(phase1, phase1_hash, rng)?;
         let d = Zeroizing::new(nonzero_scalar(rng));
         let previous = self.last_hash();
         let pok = PublicKey::prove(&d, POK_CONTEXT, &previous, rng);
@@ -499,17 +505,34 @@ impl Phase2 {
     }
 
     /// Applies a public beacon as the next contribution (normally the last one). Takes about
-    /// `2^exponent` blake3 hashes.
-    pub fn beacon(&mut self, beacon: Beacon) -> Result<Hash, CeremonyError> {
-        self.verify_contributions()?;
-        self.verify_state_hash()?;
-        self.refuse_after_beacon()?;
+    /// `2^exponent` blake3 hashes. Verifies first, as [`Phase2::contribute`] does (`rng` draws
+    /// the verification's random coefficients only).
+    pub fn beacon<R: RngCore + CryptoRng>(
+        &mut self,
+        phase1: &Phase1,
+        phase1_hash: &Hash,
+        beacon: Beacon,
+        rng: &mut R,
+    ) -> Result<Hash, CeremonyError> {
+        self.verify_before_contributing(phase1, phase1_hash, rng)?;
         let (d, k) = beacon.scalars().ok_or_else(|| {
             CeremonyError::Parameter("this beacon gives a zero scalar; use another value".into())
         })?;
         let previous = self.last_hash();
         let pok = PublicKey::prove_with_k(&d, &k, POK_CONTEXT, &previous);
         Ok(self.apply(&d, pok, Some(beacon)))
+    }
+
+    /// Phase 1, then this transcript in full ([`Phase2::verify`]), and no beacon yet.
+    fn verify_before_contributing<R: RngCore + CryptoRng>(
+        &self,
+        phase1: &Phase1,
+        phase1_hash: &Hash,
+        rng: &mut R,
+    ) -> Result<(), CeremonyError> {
+        phase1.verify(rng)?;
+        self.verify(phase1, phase1_hash, rng)?;
+        self.refuse_after_beacon()
     }
 
     /// The beacon closes the ceremony: nothing may follow it.
@@ -748,8 +771,9 @@ impl Phase2 {
         Ok(())
     }
 
-    /// Full verification: this transcript was made from the phase 1 whose file hash is
-    /// `phase1_hash` (the caller verifies phase 1 itself), every record checks
+    /// Full verification of this phase: this transcript was made from the phase 1 whose file
+    /// hash is `phase1_hash` (the caller verifies phase 1 itself, and that some contribution
+    /// in each phase had a secret: [`crate::export::verify_files`] does all), every record checks
     /// ([`Phase2::verify_contributions`]), the key is the one phase 1, the circuit and the
     /// final δ determine ([`Phase2::verify_key`]), and the last record's state hash is the
     /// key's.

@@ -137,11 +137,17 @@ fn phase2(command: Phase2Command) -> Result<ExitCode, CeremonyError> {
             );
             println!("file hash: {}", hex(&hash));
         }
-        Phase2Command::Contribute { input, out, force } => {
+        Phase2Command::Contribute {
+            input,
+            phase1,
+            out,
+            force,
+        } => {
             refuse(&out, force)?;
+            let (p1, p1_hash) = Phase1::read(&phase1)?;
             let (mut p2, _) = Phase2::read(&input)?;
-            let bar = spinner("checking the transcript and contributing");
-            let record = p2.contribute(&mut OsRng);
+            let bar = spinner("verifying phase 1 and the transcript, then contributing");
+            let record = p2.contribute(&p1, &p1_hash, &mut OsRng);
             bar.finish_and_clear();
             let record = record?;
             p2.write(&out)?;
@@ -149,6 +155,7 @@ fn phase2(command: Phase2Command) -> Result<ExitCode, CeremonyError> {
         }
         Phase2Command::Beacon {
             input,
+            phase1,
             beacon,
             exponent,
             out,
@@ -159,9 +166,12 @@ fn phase2(command: Phase2Command) -> Result<ExitCode, CeremonyError> {
                 CeremonyError::Parameter("--beacon must be hex digits (an even number)".into())
             })?;
             let beacon = Beacon::new(value, exponent).map_err(CeremonyError::Parameter)?;
+            let (p1, p1_hash) = Phase1::read(&phase1)?;
             let (mut p2, _) = Phase2::read(&input)?;
-            let bar = spinner(&format!("hashing the beacon 2^{exponent} times"));
-            let record = p2.beacon(beacon);
+            let bar = spinner(&format!(
+                "verifying phase 1 and the transcript, hashing the beacon 2^{exponent} times"
+            ));
+            let record = p2.beacon(&p1, &p1_hash, beacon, &mut OsRng);
             bar.finish_and_clear();
             let record = record?;
             p2.write(&out)?;

@@ -462,13 +462,18 @@ pub enum Phase2Command {
         #[arg(long)]
         force: bool,
     },
-    /// Check a transcript's contributions, add yours (delta ← d·delta with d from the OS random
-    /// generator, erased afterwards) and print the contribution hash to publish.
+    /// Verify phase 1 and the transcript you received against it and the circuit, add your
+    /// contribution (delta ← d·delta with d from the OS random generator, erased afterwards) and
+    /// print the contribution hash to publish.
     ///
-    /// Example: undersign ceremony phase2 contribute phase2-2.bin --out phase2-3.bin
+    /// Example: undersign ceremony phase2 contribute phase2-2.bin --phase1 phase1.bin --out phase2-3.bin
     Contribute {
         /// The transcript you received.
         input: PathBuf,
+        /// The final phase-1 transcript (published by the coordinator): your contribution is
+        /// only added to keys that verify against it.
+        #[arg(long)]
+        phase1: PathBuf,
         /// The transcript to write, with your contribution.
         #[arg(long)]
         out: PathBuf,
@@ -480,10 +485,13 @@ pub enum Phase2Command {
     /// in advance (e.g. a future block hash), hashed 2^EXPONENT times with blake3, so anyone
     /// recomputes it.
     ///
-    /// Example: undersign ceremony phase2 beacon phase2-3.bin --beacon 00000000000000000002a7c4... --exponent 20 --out phase2.bin
+    /// Example: undersign ceremony phase2 beacon phase2-3.bin --phase1 phase1.bin --beacon 00000000000000000002a7c4... --exponent 20 --out phase2.bin
     Beacon {
         /// The transcript after the last contribution.
         input: PathBuf,
+        /// The final phase-1 transcript; the transcript is verified against it first.
+        #[arg(long)]
+        phase1: PathBuf,
         /// The beacon value, hex (1 to 255 bytes).
         #[arg(long)]
         beacon: String,

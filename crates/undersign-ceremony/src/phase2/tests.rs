@@ -37,10 +37,17 @@ fn fixture() -> &'static Fixture {
         let phase1_hash = *blake3::hash(&phase1.to_bytes()).as_bytes();
         let mut phase2 = Phase2::new(&phase1, phase1_hash, DEPTH).unwrap();
         for seed in 11..=13 {
-            phase2.contribute(&mut rng(seed)).unwrap();
+            phase2
+                .contribute(&phase1, &phase1_hash, &mut rng(seed))
+                .unwrap();
         }
         phase2
-            .beacon(Beacon::new(b"block 123456 hash".to_vec(), 10).unwrap())
+            .beacon(
+                &phase1,
+                &phase1_hash,
+                Beacon::new(b"block 123456 hash".to_vec(), 10).unwrap(),
+                &mut rng(14),
+            )
             .unwrap();
         Fixture {
             phase1,
@@ -323,14 +330,20 @@ fn beacon_with_wrong_d_is_detected() {
 
 #[test]
 fn nothing_follows_the_beacon() {
-    let mut p = fixture().phase2.clone();
+    let f = fixture();
+    let mut p = f.phase2.clone();
     assert!(p.contributions.last().unwrap().beacon.is_some());
     let err = p
-        .contribute(&mut ChaCha20Rng::seed_from_u64(99))
+        .contribute(&f.phase1, &f.phase1_hash, &mut rng(99))
         .unwrap_err();
     assert!(err.to_string().contains("closed"), "{err}");
     let err = p
-        .beacon(Beacon::new(b"again".to_vec(), 10).unwrap())
+        .beacon(
+            &f.phase1,
+            &f.phase1_hash,
+            Beacon::new(b"again".to_vec(), 10).unwrap(),
+            &mut rng(98),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("closed"), "{err}");
 }
@@ -364,4 +377,82 @@ fn another_phase1_or_depth_is_detected() {
             ..
         })
     ));
+}
+
+/// The coordinator's attack on an honest contributor: hand over a key with extra L elements
+/// (here `[IC_j]₁ / δ`, which nobody may know), let the contributor scale them by `1/d`, strip
+/// them and finish with a key that verifies. The coordinator's own record names the padded
+/// key's hash, so the record checks alone pass; the contributor must verify the key itself.
+#[test]
+fn contributor_refuses_a_key_it_cannot_verify() {
+    let f = fixture();
+    let mut p = Phase2::new(&f.phase1, f.phase1_hash, DEPTH).unwrap();
+    let extra = p.key.vk.gamma_abc_g1.clone();
+    p.key.l_query.extend_from_slice(&extra);
+    let d = Fr::from(1234567u64);
+    let pok = PublicKey::prove(&d, POK_CONTEXT, &p.last_hash(), &mut rng(50));
+    p.apply(&d, pok, None);
+    assert!(p.verify_contributions().is_ok());
+    assert!(p.verify_state_hash().is_ok());
+    let before = p.clone();
+    let err = p
+        .contribute(&f.phase1, &f.phase1_hash, &mut rng(51))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CeremonyError::Verify(VerifyError::Parameters { phase: 2, .. })
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        p, before,
+        "nothing is contributed to a key that does not verify"
+    );
+
+    // The same with the right length: one L element replaced by another value.
+    let mut p = Phase2::new(&f.phase1, f.phase1_hash, DEPTH).unwrap();
+    p.key.l_query[3] = extra[1];
+    let pok = PublicKey::prove(&d, POK_CONTEXT, &p.last_hash(), &mut rng(52));
+    p.apply(&d, pok, None);
+    assert!(p.verify_contributions().is_ok() && p.verify_state_hash().is_ok());
+    let err = p
+        .contribute(&f.phase1, &f.phase1_hash, &mut rng(53))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CeremonyError::Verify(VerifyError::Parameters {
+                check: ParameterCheck::DividedByDelta("L"),
+                ..
+            })
+        ),
+        "{err}"
+    );
+
+    // A beacon is refused the same way, and an unverifiable phase 1 as well.
+    let err = p
+        .beacon(
+            &f.phase1,
+            &f.phase1_hash,
+            Beacon::new(b"x".to_vec(), 10).unwrap(),
+            &mut rng(54),
+        )
+        .unwrap_err();
+    assert!(matches!(err, CeremonyError::Verify(_)), "{err}");
+    let mut good = Phase2::new(&f.phase1, f.phase1_hash, DEPTH).unwrap();
+    let mut bad_phase1 = f.phase1.clone();
+    bad_phase1.tau_g1[9] = bad_phase1.tau_g1[8];
+    let err = good
+        .contribute(&bad_phase1, &f.phase1_hash, &mut rng(55))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CeremonyError::Verify(VerifyError::Parameters { phase: 1, .. })
+        ),
+        "{err}"
+    );
+    good.contribute(&f.phase1, &f.phase1_hash, &mut rng(56))
+        .unwrap();
 }
