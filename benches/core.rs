@@ -1,6 +1,6 @@
-//! Poseidon and registry-tree benchmarks (`cargo bench --bench core`).
+//! Field multiplication, Poseidon and registry-tree benchmarks (`cargo bench --bench core`).
 
-use ark_bn254::Fr;
+use ark_bn254::{Fq, Fr};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -22,6 +22,32 @@ fn bench_poseidon(c: &mut Criterion) {
     });
 }
 
+/// The primitive every other figure is made of: one BN254 field multiplication (scalar field
+/// `Fr` for Poseidon, base field `Fq` for curve arithmetic and pairings), as a dependent chain.
+fn bench_field(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let (x, y) = (random_fr(&mut rng), random_fr(&mut rng));
+    c.bench_function("field/Fr multiplication x1000", |bench| {
+        bench.iter(|| {
+            let mut acc = black_box(x);
+            for _ in 0..1000 {
+                acc *= y;
+            }
+            acc
+        })
+    });
+    let (a, b) = (Fq::from(rng.gen::<u128>()), Fq::from(rng.gen::<u128>()));
+    c.bench_function("field/Fq multiplication x1000", |bench| {
+        bench.iter(|| {
+            let mut acc = black_box(a);
+            for _ in 0..1000 {
+                acc *= b;
+            }
+            acc
+        })
+    });
+}
+
 fn bench_tree(c: &mut Criterion) {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let mut group = c.benchmark_group("tree build");
@@ -39,5 +65,5 @@ fn bench_tree(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_poseidon, bench_tree);
+criterion_group!(benches, bench_field, bench_poseidon, bench_tree);
 criterion_main!(benches);
