@@ -247,14 +247,22 @@ fn fixture() -> &'static Fixture {
 }
 
 fn audit(f: &Fixture, transcript: &Path) -> Output {
-    run(&[
+    run_audit_with(f, &["--ceremony", s(transcript)])
+}
+
+fn run_audit_with(f: &Fixture, extra: &[&str]) -> Output {
+    let transcript = f.path("transcript");
+    let mut args = vec![
         "audit",
         s(&f.path("bundle.jsonl")),
         "--registrar-key",
         &f.registrar_pub,
-        "--ceremony",
-        s(transcript),
-    ])
+    ];
+    if !extra.contains(&"--ceremony") {
+        args.extend(["--ceremony", s(&transcript)]);
+    }
+    args.extend_from_slice(extra);
+    run(&args)
 }
 
 #[test]
@@ -287,6 +295,22 @@ fn three_party_ceremony_keys_sign_and_audit_against_the_transcript() {
     assert!(stdout.contains("valid signatures: 1"), "{stdout}");
     assert!(stdout.contains(&format!("it produced verifying key {vk_hash}")));
     assert!(!stdout.contains("NOT PINNED"));
+    // Pinning the same key in capitals as well is fine; pinning another one is fatal.
+    let pinned = run_audit_with(f, &["--vk-hash", &vk_hash.to_uppercase()]);
+    assert_eq!(
+        pinned.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&pinned.stdout)
+    );
+    let other = run_audit_with(f, &["--vk-hash", &"ab".repeat(32)]);
+    let stdout = String::from_utf8_lossy(&other.stdout);
+    assert_eq!(other.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("is not the verifying key the ceremony produced"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Nothing was counted"), "{stdout}");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use crate::cli::{CeremonyCommand, Phase1Command, Phase2Command};
 use crate::commands::{refuse_overwrite, spinner};
 use crate::EXIT_REJECTED;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use rand::rngs::OsRng;
 use std::path::Path;
 use std::process::ExitCode;
@@ -269,11 +269,18 @@ pub fn audit_pin(
         }
     };
     if let Some(pinned) = vk_hash {
-        if pinned != verified.verifying_key_hash {
-            bail!(
+        if !pinned.eq_ignore_ascii_case(&verified.verifying_key_hash) {
+            // Two pins that disagree: no bundle can satisfy both, so nothing is counted.
+            let reason = format!(
                 "--vk-hash {pinned} is not the verifying key the ceremony produced ({})",
                 verified.verifying_key_hash
             );
+            if json {
+                println!("{}", serde_json::json!({ "fatal": reason }));
+            } else {
+                println!("CEREMONY INVALID: {reason}\nNothing was counted.");
+            }
+            return Ok(Err(ExitCode::from(EXIT_REJECTED)));
         }
     }
     if !json {
