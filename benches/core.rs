@@ -1,6 +1,7 @@
 //! Field multiplication, Poseidon and registry-tree benchmarks (`cargo bench --bench core`).
 
 use ark_bn254::{Fq, Fr};
+use ark_ff::Field;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -25,27 +26,25 @@ fn bench_poseidon(c: &mut Criterion) {
 /// The primitive every other figure is made of: one BN254 field multiplication (scalar field
 /// `Fr` for Poseidon, base field `Fq` for curve arithmetic and pairings), as a dependent chain.
 fn bench_field(c: &mut Criterion) {
+    fn chain<F: Field>(c: &mut Criterion, name: &str, x: F, y: F) {
+        c.bench_function(&format!("field/{name} multiplication x1000"), |bench| {
+            bench.iter(|| {
+                let mut acc = black_box(x);
+                for _ in 0..1000 {
+                    acc *= y;
+                }
+                acc
+            })
+        });
+    }
     let mut rng = ChaCha20Rng::seed_from_u64(3);
-    let (x, y) = (random_fr(&mut rng), random_fr(&mut rng));
-    c.bench_function("field/Fr multiplication x1000", |bench| {
-        bench.iter(|| {
-            let mut acc = black_box(x);
-            for _ in 0..1000 {
-                acc *= y;
-            }
-            acc
-        })
-    });
-    let (a, b) = (Fq::from(rng.gen::<u128>()), Fq::from(rng.gen::<u128>()));
-    c.bench_function("field/Fq multiplication x1000", |bench| {
-        bench.iter(|| {
-            let mut acc = black_box(a);
-            for _ in 0..1000 {
-                acc *= b;
-            }
-            acc
-        })
-    });
+    chain(c, "Fr", random_fr(&mut rng), random_fr(&mut rng));
+    chain(
+        c,
+        "Fq",
+        Fq::from(rng.gen::<u128>()),
+        Fq::from(rng.gen::<u128>()),
+    );
 }
 
 fn bench_tree(c: &mut Criterion) {

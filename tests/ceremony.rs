@@ -252,12 +252,8 @@ fn audit(f: &Fixture, transcript: &Path) -> Output {
 
 fn run_audit_with(f: &Fixture, extra: &[&str]) -> Output {
     let transcript = f.path("transcript");
-    let mut args = vec![
-        "audit",
-        s(&f.path("bundle.jsonl")),
-        "--registrar-key",
-        &f.registrar_pub,
-    ];
+    let bundle = f.path("bundle.jsonl");
+    let mut args = vec!["audit", s(&bundle), "--registrar-key", &f.registrar_pub];
     if !extra.contains(&"--ceremony") {
         args.extend(["--ceremony", s(&transcript)]);
     }
