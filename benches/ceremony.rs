@@ -12,9 +12,7 @@ fn bench_phase2(c: &mut Criterion) {
     phase1.contribute(&mut rng).expect("contribute");
     let phase1_hash = *blake3::hash(&phase1.to_bytes()).as_bytes();
     let mut phase2 = Phase2::new(&phase1, phase1_hash, 20).expect("phase 2");
-    phase2
-        .contribute(&phase1, &phase1_hash, &mut rng)
-        .expect("contribute");
+    phase2.contribute(&phase1, &mut rng).expect("contribute");
     let bytes = phase2.to_bytes();
     let mut group = c.benchmark_group("ceremony depth 20");
     group.sample_size(10);
@@ -23,8 +21,7 @@ fn bench_phase2(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let mut p = Phase2::from_bytes(&bytes).expect("decode");
-                p.contribute(&phase1, &phase1_hash, &mut rng)
-                    .expect("contribute");
+                p.contribute(&phase1, &mut rng).expect("contribute");
                 p.to_bytes()
             })
         },

@@ -155,9 +155,7 @@ mod tests {
         let hash = |p: &Phase1| *blake3::hash(&p.to_bytes()).as_bytes();
 
         let mut on_empty1 = Phase2::new(&empty1, hash(&empty1), DEPTH).unwrap();
-        on_empty1
-            .contribute(&empty1, &hash(&empty1), &mut rng(2))
-            .unwrap();
+        on_empty1.contribute(&empty1, &mut rng(2)).unwrap();
         assert_eq!(no_secret(verify(&empty1, &on_empty1)), 1);
 
         let fresh = Phase2::new(&phase1, hash(&phase1), DEPTH).unwrap();
@@ -167,7 +165,6 @@ mod tests {
         beacon_only
             .beacon(
                 &phase1,
-                &hash(&phase1),
                 Beacon::new(b"public".to_vec(), 10).unwrap(),
                 &mut rng(4),
             )
@@ -175,8 +172,7 @@ mod tests {
         assert_eq!(no_secret(verify(&phase1, &beacon_only)), 2);
 
         let mut good = fresh;
-        good.contribute(&phase1, &hash(&phase1), &mut rng(3))
-            .unwrap();
+        good.contribute(&phase1, &mut rng(3)).unwrap();
         let verified = verify(&phase1, &good).unwrap();
         assert_eq!(verified.phase1_contributions.len(), 1);
         assert_eq!(verified.phase2_contributions.len(), 1);

@@ -494,10 +494,9 @@ impl Phase2 {
     pub fn contribute<R: RngCore + CryptoRng>(
         &mut self,
         phase1: &Phase1,
-        phase1_hash: &Hash,
         rng: &mut R,
     ) -> Result<Hash, CeremonyError> {
-        self.verify_before_contributing(phase1, phase1_hash, rng)?;
+        self.verify_before_contributing(phase1, rng)?;
         let d = Zeroizing::new(nonzero_scalar(rng));
         let previous = self.last_hash();
         let pok = PublicKey::prove(&d, POK_CONTEXT, &previous, rng);
@@ -510,11 +509,10 @@ impl Phase2 {
     pub fn beacon<R: RngCore + CryptoRng>(
         &mut self,
         phase1: &Phase1,
-        phase1_hash: &Hash,
         beacon: Beacon,
         rng: &mut R,
     ) -> Result<Hash, CeremonyError> {
-        self.verify_before_contributing(phase1, phase1_hash, rng)?;
+        self.verify_before_contributing(phase1, rng)?;
         let (d, k) = beacon.scalars().ok_or_else(|| {
             CeremonyError::Parameter("this beacon gives a zero scalar; use another value".into())
         })?;
@@ -523,15 +521,16 @@ impl Phase2 {
         Ok(self.apply(&d, pok, Some(beacon)))
     }
 
-    /// Phase 1, then this transcript in full ([`Phase2::verify`]), and no beacon yet.
+    /// Phase 1, then this transcript in full against it ([`Phase2::verify`], with the hash of
+    /// `phase1`'s own canonical file bytes), and no beacon yet.
     fn verify_before_contributing<R: RngCore + CryptoRng>(
         &self,
         phase1: &Phase1,
-        phase1_hash: &Hash,
         rng: &mut R,
     ) -> Result<(), CeremonyError> {
         phase1.verify(rng)?;
-        self.verify(phase1, phase1_hash, rng)?;
+        let phase1_hash = *blake3::hash(&phase1.to_bytes()).as_bytes();
+        self.verify(phase1, &phase1_hash, rng)?;
         self.refuse_after_beacon()
     }
 

@@ -147,10 +147,14 @@ fn phase2(command: Phase2Command) -> Result<ExitCode, CeremonyError> {
             let (p1, p1_hash) = Phase1::read(&phase1)?;
             let (mut p2, _) = Phase2::read(&input)?;
             let bar = spinner("verifying phase 1 and the transcript, then contributing");
-            let record = p2.contribute(&p1, &p1_hash, &mut OsRng);
+            let record = p2.contribute(&p1, &mut OsRng);
             bar.finish_and_clear();
             let record = record?;
             p2.write(&out)?;
+            println!(
+                "checked against phase 1 {} (compare with the published phase-1 file hash)",
+                hex(&p1_hash)
+            );
             published(&record, p2.contributions().len(), &out);
         }
         Phase2Command::Beacon {
@@ -171,10 +175,11 @@ fn phase2(command: Phase2Command) -> Result<ExitCode, CeremonyError> {
             let bar = spinner(&format!(
                 "verifying phase 1 and the transcript, hashing the beacon 2^{exponent} times"
             ));
-            let record = p2.beacon(&p1, &p1_hash, beacon, &mut OsRng);
+            let record = p2.beacon(&p1, beacon, &mut OsRng);
             bar.finish_and_clear();
             let record = record?;
             p2.write(&out)?;
+            println!("checked against phase 1 {}", hex(&p1_hash));
             println!(
                 "beacon applied; transcript written to {} ({} contributions)",
                 out.display(),

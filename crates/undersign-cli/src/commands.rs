@@ -489,7 +489,8 @@ fn verify(args: VerifyArgs) -> Result<ExitCode> {
 fn audit(args: AuditArgs) -> Result<ExitCode> {
     let registrar_key = RegistrarPublicKey::from_hex(&args.registrar_key)
         .map_err(|e| anyhow!("--registrar-key: {e}"))?;
-    let mut pinned_vk_hash = args.vk_hash.clone();
+    // Hex is compared in any case: a pin copied in capitals is the same key.
+    let mut pinned_vk_hash = args.vk_hash.as_deref().map(str::to_ascii_lowercase);
     if let Some(dir) = &args.ceremony {
         match ceremony::audit_pin(dir, args.vk_hash.as_deref(), args.json)? {
             Ok(hash) => pinned_vk_hash = Some(hash),

@@ -37,14 +37,11 @@ fn fixture() -> &'static Fixture {
         let phase1_hash = *blake3::hash(&phase1.to_bytes()).as_bytes();
         let mut phase2 = Phase2::new(&phase1, phase1_hash, DEPTH).unwrap();
         for seed in 11..=13 {
-            phase2
-                .contribute(&phase1, &phase1_hash, &mut rng(seed))
-                .unwrap();
+            phase2.contribute(&phase1, &mut rng(seed)).unwrap();
         }
         phase2
             .beacon(
                 &phase1,
-                &phase1_hash,
                 Beacon::new(b"block 123456 hash".to_vec(), 10).unwrap(),
                 &mut rng(14),
             )
@@ -333,14 +330,11 @@ fn nothing_follows_the_beacon() {
     let f = fixture();
     let mut p = f.phase2.clone();
     assert!(p.contributions.last().unwrap().beacon.is_some());
-    let err = p
-        .contribute(&f.phase1, &f.phase1_hash, &mut rng(99))
-        .unwrap_err();
+    let err = p.contribute(&f.phase1, &mut rng(99)).unwrap_err();
     assert!(err.to_string().contains("closed"), "{err}");
     let err = p
         .beacon(
             &f.phase1,
-            &f.phase1_hash,
             Beacon::new(b"again".to_vec(), 10).unwrap(),
             &mut rng(98),
         )
@@ -395,13 +389,17 @@ fn contributor_refuses_a_key_it_cannot_verify() {
     assert!(p.verify_contributions().is_ok());
     assert!(p.verify_state_hash().is_ok());
     let before = p.clone();
-    let err = p
-        .contribute(&f.phase1, &f.phase1_hash, &mut rng(51))
-        .unwrap_err();
+    let err = p.contribute(&f.phase1, &mut rng(51)).unwrap_err();
     assert!(
         matches!(
             err,
-            CeremonyError::Verify(VerifyError::Parameters { phase: 2, .. })
+            CeremonyError::Verify(VerifyError::Parameters {
+                phase: 2,
+                check: ParameterCheck::Length {
+                    query: "l_query",
+                    ..
+                }
+            })
         ),
         "{err}"
     );
@@ -416,9 +414,7 @@ fn contributor_refuses_a_key_it_cannot_verify() {
     let pok = PublicKey::prove(&d, POK_CONTEXT, &p.last_hash(), &mut rng(52));
     p.apply(&d, pok, None);
     assert!(p.verify_contributions().is_ok() && p.verify_state_hash().is_ok());
-    let err = p
-        .contribute(&f.phase1, &f.phase1_hash, &mut rng(53))
-        .unwrap_err();
+    let err = p.contribute(&f.phase1, &mut rng(53)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -434,7 +430,6 @@ fn contributor_refuses_a_key_it_cannot_verify() {
     let err = p
         .beacon(
             &f.phase1,
-            &f.phase1_hash,
             Beacon::new(b"x".to_vec(), 10).unwrap(),
             &mut rng(54),
         )
@@ -443,9 +438,7 @@ fn contributor_refuses_a_key_it_cannot_verify() {
     let mut good = Phase2::new(&f.phase1, f.phase1_hash, DEPTH).unwrap();
     let mut bad_phase1 = f.phase1.clone();
     bad_phase1.tau_g1[9] = bad_phase1.tau_g1[8];
-    let err = good
-        .contribute(&bad_phase1, &f.phase1_hash, &mut rng(55))
-        .unwrap_err();
+    let err = good.contribute(&bad_phase1, &mut rng(55)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -453,6 +446,5 @@ fn contributor_refuses_a_key_it_cannot_verify() {
         ),
         "{err}"
     );
-    good.contribute(&f.phase1, &f.phase1_hash, &mut rng(56))
-        .unwrap();
+    good.contribute(&f.phase1, &mut rng(56)).unwrap();
 }
