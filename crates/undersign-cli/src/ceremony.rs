@@ -247,8 +247,19 @@ fn print_verified(v: &VerifiedCeremony) {
     println!("{}", v.warning());
 }
 
+/// Prints why an audit counts nothing because of the ceremony, and returns the exit code.
+fn ceremony_fatal(reason: &str, json: bool) -> ExitCode {
+    if json {
+        println!("{}", serde_json::json!({ "fatal": reason }));
+    } else {
+        println!("CEREMONY INVALID: {reason}\nNothing was counted.");
+    }
+    ExitCode::from(EXIT_REJECTED)
+}
+
 /// For `audit --ceremony DIR`: verifies the transcript and returns the verifying key hash to
-/// pin, or the exit code when the transcript does not verify (after printing why).
+/// pin, or the exit code when the transcript does not verify or `vk_hash` (lowercase hex)
+/// names another key (after printing why).
 pub fn audit_pin(
     dir: &Path,
     vk_hash: Option<&str>,
@@ -261,12 +272,7 @@ pub fn audit_pin(
         Ok(v) => v,
         Err(e) if e.is_verification_failure() => {
             let reason = format!("ceremony transcript {}: {e}", dir.display());
-            if json {
-                println!("{}", serde_json::json!({ "fatal": reason }));
-            } else {
-                println!("CEREMONY INVALID: {reason}\nNothing was counted.");
-            }
-            return Ok(Err(ExitCode::from(EXIT_REJECTED)));
+            return Ok(Err(ceremony_fatal(&reason, json)));
         }
         Err(e) => {
             return Err(anyhow!(e))
@@ -274,18 +280,13 @@ pub fn audit_pin(
         }
     };
     if let Some(pinned) = vk_hash {
-        if !pinned.eq_ignore_ascii_case(&verified.verifying_key_hash) {
+        if pinned != verified.verifying_key_hash {
             // Two pins that disagree: no bundle can satisfy both, so nothing is counted.
             let reason = format!(
                 "--vk-hash {pinned} is not the verifying key the ceremony produced ({})",
                 verified.verifying_key_hash
             );
-            if json {
-                println!("{}", serde_json::json!({ "fatal": reason }));
-            } else {
-                println!("CEREMONY INVALID: {reason}\nNothing was counted.");
-            }
-            return Ok(Err(ExitCode::from(EXIT_REJECTED)));
+            return Ok(Err(ceremony_fatal(&reason, json)));
         }
     }
     if !json {

@@ -492,7 +492,7 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
     // Hex is compared in any case: a pin copied in capitals is the same key.
     let mut pinned_vk_hash = args.vk_hash.as_deref().map(str::to_ascii_lowercase);
     if let Some(dir) = &args.ceremony {
-        match ceremony::audit_pin(dir, args.vk_hash.as_deref(), args.json)? {
+        match ceremony::audit_pin(dir, pinned_vk_hash.as_deref(), args.json)? {
             Ok(hash) => pinned_vk_hash = Some(hash),
             Err(code) => return Ok(code),
         }
