@@ -5,6 +5,8 @@ use ark_ff::Field;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use undersign::core::attributes::Attributes;
+use undersign::core::identity;
 use undersign::core::merkle::MerkleTree;
 use undersign::core::poseidon;
 
@@ -20,6 +22,13 @@ fn bench_poseidon(c: &mut Criterion) {
     });
     c.bench_function("poseidon/2 inputs", |bench| {
         bench.iter(|| poseidon::hash2(black_box(a), black_box(b)))
+    });
+    // Throughput of the batch path trees use (one thread; AVX-512 IFMA where the CPU has it).
+    let pairs: Vec<[Fr; 2]> = (0..1024)
+        .map(|_| [random_fr(&mut rng), random_fr(&mut rng)])
+        .collect();
+    c.bench_function("poseidon/2 inputs, batch of 1024 (one thread)", |bench| {
+        bench.iter(|| poseidon::hash2_batch(black_box(&pairs)))
     });
 }
 
@@ -61,6 +70,22 @@ fn bench_tree(c: &mut Criterion) {
             )
         });
     }
+    // What a registry checkpoint costs: every member's leaf hash, then the tree.
+    let members: Vec<(Fr, Attributes)> = (0..1usize << 20)
+        .map(|i| {
+            (
+                random_fr(&mut rng),
+                Attributes::from_packed_u64(i as u64 % 5000),
+            )
+        })
+        .collect();
+    group.bench_function("2^20 members, leaf hashes included, depth 20", |bench| {
+        bench.iter(|| {
+            let refs: Vec<Option<(Fr, &Attributes)>> =
+                members.iter().map(|(c, a)| Some((*c, a))).collect();
+            MerkleTree::from_leaves(20, identity::member_leaves(&refs))
+        })
+    });
     group.finish();
 }
 

@@ -66,12 +66,13 @@ echo "  (registrar key $pub)"
 echo "== 3. a 1,000,000-member registry: import, then load + root + checkpoint"
 r=$work/million
 rm -rf "$r"; mkdir -p "$r"
-python3 - "$r/members.csv" <<'PY'
+python3 - "$r/members.csv" "$me" <<'PY'
 import random, sys
 random.seed(2)
 with open(sys.argv[1], "w") as f:
     f.write("commitment,status\n")
-    for i in range(1_000_000):
+    f.write(f"{sys.argv[2]},current\n")
+    for i in range(1, 1_000_000):
         f.write("0x00%062x,%s\n" % (random.getrandbits(248), "current" if i % 4 else "former"))
 PY
 "$bin" registrar keygen --out "$r/registrar.key" > /dev/null
@@ -82,3 +83,9 @@ echo "  checkpoint (load 1M members, hash every leaf, build the tree, sign, save
 timed "$bin" registry checkpoint "$r/registry.json" --key "$r/registrar.key"
 echo "  stats (load only):"
 timed "$bin" registry stats "$r/registry.json" > /dev/null
+
+echo "== 4. undersign sign against the 1,000,000-member registry (rebuilds its tree), depth 20"
+"$bin" petition new --registry "$r/registry.json" --title Measure --text-file "$d/letter.txt" \
+    --disclose status --keys "$d/keys" --out "$r/petition.json" > /dev/null
+timed "$bin" sign --identity "$d/me.id" --registry "$r/registry.json" --petition "$r/petition.json" \
+    --keys "$d/keys" --out "$r/sig.json" > /dev/null

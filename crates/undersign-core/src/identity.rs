@@ -4,7 +4,7 @@
 use crate::attributes::Attributes;
 use crate::poseidon;
 use ark_bn254::Fr;
-use ark_ff::PrimeField;
+use ark_ff::{AdditiveGroup, PrimeField};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// blake3 `derive_key` context that maps an identity secret to `sk`.
@@ -59,6 +59,22 @@ pub fn member_leaf(commitment: Fr, attributes: &Attributes) -> Fr {
     poseidon::hash2(commitment, attributes.packed())
 }
 
+/// The leaves of many members, `member_leaf` of each `(commitment, attributes)`, or `0` for
+/// `None` (a removed member); batched and parallel (see [`poseidon::hash2_batch`]).
+pub fn member_leaves(members: &[Option<(Fr, &Attributes)>]) -> Vec<Fr> {
+    let pairs: Vec<[Fr; 2]> = members
+        .iter()
+        .map(|m| m.map_or([Fr::ZERO; 2], |(c, a)| [c, a.packed()]))
+        .collect();
+    let mut leaves = poseidon::hash2_batch(&pairs);
+    for (leaf, member) in leaves.iter_mut().zip(members) {
+        if member.is_none() {
+            *leaf = Fr::ZERO;
+        }
+    }
+    leaves
+}
+
 /// The nullifier of `sk` for a petition scope: `Poseidon(scope, sk)`.
 pub fn nullifier(scope: Fr, sk: Fr) -> Fr {
     poseidon::hash2(scope, sk)
@@ -90,5 +106,25 @@ mod tests {
         let n1 = nullifier(Fr::from(1u64), sk);
         assert_ne!(n1, nullifier(Fr::from(2u64), sk));
         assert_ne!(n1, nullifier(Fr::from(1u64), sk + Fr::from(1u64)));
+    }
+
+    #[test]
+    fn member_leaves_match_member_leaf() {
+        let attrs: Vec<Attributes> = (0..20u64)
+            .map(|i| Attributes::from_packed_u64(i * 0x0101))
+            .collect();
+        let members: Vec<Option<(Fr, &Attributes)>> = attrs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (i % 7 != 3).then(|| (commitment(Fr::from(i as u64 + 1)), a)))
+            .collect();
+        let leaves = member_leaves(&members);
+        assert_eq!(leaves.len(), members.len());
+        for (leaf, member) in leaves.iter().zip(&members) {
+            match member {
+                Some((c, a)) => assert_eq!(*leaf, member_leaf(*c, a)),
+                None => assert_eq!(*leaf, Fr::ZERO),
+            }
+        }
     }
 }

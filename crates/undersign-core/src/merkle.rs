@@ -7,7 +7,6 @@
 use crate::poseidon;
 use ark_bn254::Fr;
 use ark_ff::Zero;
-use rayon::prelude::*;
 use thiserror::Error;
 
 /// Smallest supported depth (tests); real registries use 16 to 32.
@@ -16,9 +15,6 @@ pub const MIN_DEPTH: u32 = 4;
 pub const MAX_DEPTH: u32 = 32;
 /// The default depth: room for 2^20 (about a million) members.
 pub const DEFAULT_DEPTH: u32 = 20;
-
-/// Levels at or above this size are hashed in parallel.
-const PARALLEL_THRESHOLD: usize = 1 << 10;
 
 /// Errors from building or querying a tree.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -239,12 +235,12 @@ impl MerkleTree {
 
 /// Hashes one level into the next, pairing a trailing odd node with the empty subtree.
 fn hash_level(children: &[Fr], zero: Fr) -> Vec<Fr> {
-    let pair = |chunk: &[Fr]| poseidon::hash2(chunk[0], chunk.get(1).copied().unwrap_or(zero));
-    if children.len() >= PARALLEL_THRESHOLD {
-        children.par_chunks(2).map(pair).collect()
-    } else {
-        children.chunks(2).map(pair).collect()
+    let (pairs, odd) = children.as_chunks::<2>();
+    let mut next = poseidon::hash2_batch(pairs);
+    if let [last] = odd {
+        next.push(poseidon::hash2(*last, zero));
     }
+    next
 }
 
 #[cfg(test)]

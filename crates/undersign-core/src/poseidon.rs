@@ -78,6 +78,7 @@ use std::sync::OnceLock;
 
 use ark_bn254::Fr;
 use ark_ff::{AdditiveGroup, BigInt, BigInteger, Field, PrimeField};
+use rayon::prelude::*;
 
 /// Number of full rounds (`R_F`); half of them run before the partial rounds.
 pub const FULL_ROUNDS: usize = 8;
@@ -100,6 +101,12 @@ pub const MAX_WIDTH: usize = MAX_INPUTS + 1;
 const FIELD_BITS: usize = 254;
 
 const HALF_FULL: usize = FULL_ROUNDS / 2;
+
+#[cfg(target_arch = "x86_64")]
+mod lanes;
+
+/// [`hash2_batch`] splits inputs longer than this across rayon's thread pool.
+const BATCH_PARALLEL_CHUNK: usize = 1 << 10;
 
 /// Errors of this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -155,9 +162,52 @@ pub fn hash1(a: Fr) -> Fr {
 
 /// Poseidon of two field elements (width 3). Equal to circomlib's `Poseidon(2)`.
 pub fn hash2(a: Fr, b: Fr) -> Fr {
+    optimized2().permute_first([Fr::ZERO, a, b])
+}
+
+fn optimized2() -> &'static Optimized<3> {
     static OPT: OnceLock<Optimized<3>> = OnceLock::new();
     OPT.get_or_init(|| Optimized::new(cached_params(3)))
-        .permute_first([Fr::ZERO, a, b])
+}
+
+/// Poseidon of many pairs: `out[i] = hash2(pairs[i][0], pairs[i][1])`.
+///
+/// The same values as calling [`hash2`] on each pair, computed faster: long inputs are split
+/// across rayon's thread pool, and on x86-64 CPUs with AVX-512 IFMA (checked at run time)
+/// eight hashes run at once in vector registers. Used to build registry trees.
+pub fn hash2_batch(pairs: &[[Fr; 2]]) -> Vec<Fr> {
+    let mut out = vec![Fr::ZERO; pairs.len()];
+    if pairs.len() > BATCH_PARALLEL_CHUNK {
+        out.par_chunks_mut(BATCH_PARALLEL_CHUNK)
+            .zip(pairs.par_chunks(BATCH_PARALLEL_CHUNK))
+            .for_each(|(out, pairs)| hash2_into(pairs, out));
+    } else {
+        hash2_into(pairs, &mut out);
+    }
+    out
+}
+
+/// [`hash2_batch`] on one thread, into `out` (of the same length as `pairs`).
+fn hash2_into(pairs: &[[Fr; 2]], out: &mut [Fr]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static TABLES: OnceLock<lanes::Tables> = OnceLock::new();
+        if lanes::available() {
+            let tables = TABLES.get_or_init(|| lanes::Tables::new(optimized2()));
+            if lanes::hash2_chunks(tables, pairs, out) {
+                return;
+            }
+        }
+    }
+    hash2_scalar(pairs, out);
+}
+
+/// [`hash2_into`] with the scalar permutation only.
+fn hash2_scalar(pairs: &[[Fr; 2]], out: &mut [Fr]) {
+    let opt = optimized2();
+    for (dst, [a, b]) in out.iter_mut().zip(pairs) {
+        *dst = opt.permute_first([Fr::ZERO, *a, *b]);
+    }
 }
 
 fn hash3(a: Fr, b: Fr, c: Fr) -> Fr {
@@ -763,47 +813,65 @@ mod tests {
         }
     }
 
-    /// Rough timing (best batch of many, to be robust against other load on
-    /// the machine); run with
-    /// `cargo test -p undersign-core --release -- --ignored --nocapture poseidon::tests::timing`.
     #[test]
-    #[ignore]
-    fn timing() {
-        use std::hint::black_box;
-        use std::time::{Duration, Instant};
-
-        fn best(label: &str, mut f: impl FnMut()) {
-            const BATCHES: u32 = 200;
-            const PER_BATCH: u32 = 200;
-            let mut best = Duration::MAX;
-            for _ in 0..BATCHES {
-                let start = Instant::now();
-                for _ in 0..PER_BATCH {
-                    f();
-                }
-                best = best.min(start.elapsed() / PER_BATCH);
+    fn batch_equals_one_by_one() {
+        let mut rng = ChaCha20Rng::seed_from_u64(0x5eed_0002);
+        // Every tail length around the 8-lane width, extreme values in every lane position,
+        // and one input long enough to be split across threads.
+        let edge = [
+            Fr::ZERO,
+            Fr::ONE,
+            -Fr::ONE,
+            -Fr::from(2u64),
+            Fr::from(u64::MAX),
+        ];
+        let mut pairs: Vec<[Fr; 2]> = Vec::new();
+        for a in edge {
+            for b in edge {
+                pairs.push([a, b]);
             }
-            println!("{label}: {best:?}/hash (best batch)");
         }
+        pairs.extend(
+            (0..2 * BATCH_PARALLEL_CHUNK + 13).map(|_| [Fr::rand(&mut rng), Fr::rand(&mut rng)]),
+        );
+        let expected: Vec<Fr> = pairs.iter().map(|[a, b]| hash2(*a, *b)).collect();
+        for len in (0..=40).chain([pairs.len()]) {
+            assert_eq!(hash2_batch(&pairs[..len]), expected[..len], "len {len}");
+        }
+        // The scalar fallback, which machines without AVX-512 IFMA use.
+        let mut scalar = vec![Fr::ZERO; 40];
+        hash2_scalar(&pairs[..40], &mut scalar);
+        assert_eq!(scalar, expected[..40]);
+        // Circomlib's vector through the batch path.
+        assert_eq!(
+            hash2_batch(&[[Fr::from(1u64), Fr::from(2u64)]]),
+            [fr(VECTORS[1].1)]
+        );
+    }
 
-        let mut rng = ChaCha20Rng::seed_from_u64(7);
-        let v: Vec<Fr> = (0..4).map(|_| Fr::rand(&mut rng)).collect();
-        let mut acc = v[0];
-        best("hash1", || acc = hash1(black_box(acc)));
-        best("hash2", || acc = hash2(black_box(acc), black_box(v[1])));
-        best("hash(3 inputs)", || {
-            black_box(hash(black_box(&v[..3])).unwrap());
-        });
-        best("hash(4 inputs)", || {
-            black_box(hash(black_box(&v[..4])).unwrap());
-        });
-        best("hash_reference(2 inputs)", || {
-            black_box(hash_reference(black_box(&v[..2])).unwrap());
-        });
-        let mut light = Poseidon::<Fr>::new_circom(2).unwrap();
-        best("light-poseidon(2 inputs)", || {
-            black_box(light.hash(black_box(&v[..2])).unwrap());
-        });
-        black_box(acc);
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn lanes_are_independent() {
+        if !lanes::available() {
+            eprintln!("skipped: this CPU has no AVX-512 IFMA");
+            return;
+        }
+        // Changing one lane's input changes that lane's output and no other.
+        let tables = lanes::Tables::new(optimized2());
+        let base: [[Fr; 2]; lanes::LANES] =
+            std::array::from_fn(|l| [Fr::from(l as u64), Fr::from(100 + l as u64)]);
+        // SAFETY: checked `available()` above.
+        let before = unsafe { lanes::hash2_x8(&tables, &base) };
+        for lane in 0..lanes::LANES {
+            for side in 0..2 {
+                let mut changed = base;
+                changed[lane][side] += Fr::ONE;
+                let after = unsafe { lanes::hash2_x8(&tables, &changed) };
+                for l in 0..lanes::LANES {
+                    assert_eq!(after[l] == before[l], l != lane, "lane {lane} side {side}");
+                }
+                assert_eq!(after[lane], hash2(changed[lane][0], changed[lane][1]));
+            }
+        }
     }
 }

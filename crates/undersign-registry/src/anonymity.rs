@@ -45,7 +45,7 @@ pub fn choose_mask(
                 continue;
             };
             let candidate_set = set_for(candidate);
-            if best.map_or(true, |(_, s)| candidate_set > s) {
+            if best.is_none_or(|(_, s)| candidate_set > s) {
                 best = Some((candidate, candidate_set));
             }
         }

@@ -30,7 +30,7 @@ use thiserror::Error;
 use undersign_core::atomic::write_atomic;
 use undersign_core::attributes::Attributes;
 use undersign_core::field::{self, FieldError};
-use undersign_core::identity::member_leaf;
+use undersign_core::identity::{member_leaf, member_leaves};
 use undersign_core::merkle::{MerkleTree, TreeError, MAX_DEPTH, MIN_DEPTH};
 use undersign_core::Fr;
 
@@ -476,10 +476,12 @@ impl Registry {
 
     /// Every leaf, in order: `Poseidon(commitment, attrs)`, or 0 for a removed member.
     pub fn leaves(&self) -> Vec<Fr> {
-        self.members
-            .par_iter()
-            .map(|m| m.as_ref().map_or_else(Fr::zero, Member::leaf))
-            .collect()
+        let members: Vec<Option<(Fr, &Attributes)>> = self
+            .members
+            .iter()
+            .map(|m| m.as_ref().map(|m| (m.commitment, &m.attributes)))
+            .collect();
+        member_leaves(&members)
     }
 
     /// The Merkle tree over the current leaves.

@@ -1,0 +1,498 @@
+//! Poseidon of two inputs on eight states at once, with AVX-512 IFMA.
+//!
+//! The same function as [`super::hash2`], evaluated on eight independent states held
+//! side by side in 512-bit registers, one 64-bit lane per state. It uses the same
+//! optimised tables ([`super::Optimized`]), converted once. [`super::hash2_batch`] calls
+//! it when the CPU has `avx512f` and `avx512ifma` (checked at run time); every other
+//! machine uses the scalar permutation. The tests compare both on random and extreme inputs.
+//!
+//! # Arithmetic
+//!
+//! An element is five limbs of 52 bits (`x = Σ x_i·2^(52·i)`), in Montgomery form with
+//! `R = 2^260`: the value `v` is held as `v·2^260 mod p`. `vpmadd52luq`/`vpmadd52huq`
+//! multiply the low 52 bits of two lanes and add the low or high 52 bits of the 104-bit
+//! product to a 64-bit accumulator, which is the inner step of a word-by-word Montgomery
+//! multiplication with 52-bit words.
+//!
+//! Reduction is lazy. For inputs `a, b < 8p` the Montgomery product is
+//! `(a·b + m·p)/R < 64p²/R + p < 2p`, because `64p < 2^260`. So a multiplication's inputs
+//! may be sums of a few products without reducing them first:
+//!
+//! * after the S-box or a multiplication by a constant: `< 2p`;
+//! * after a linear layer (a sum of three products): `< 6p`; plus a round constant: `< 7p`;
+//! * during the partial rounds `s[1]` and `s[2]` get `+ w·u < 2p` each round and are brought
+//!   back below `4p` by one conditional subtraction of `4p` (from `< 6p + 2p = 8p`).
+//!
+//! The output, `< 6p`, is reduced below `p` by conditional subtractions of `4p`, `2p`, `p`.
+//! Every limb passed to a multiplication is below `2^52` (sums are carried after each
+//! addition); values stay below `8p < 2^257`, so five limbs always suffice.
+//!
+//! Conversion: arkworks holds `v` as `v·2^256 mod p` (its Montgomery form). The lanes take
+//! the arkworks form of `16·v`, which is `v·2^260 mod p`, and give back `X = v·2^260 mod p`
+//! read as an arkworks form (`X/2^256 = 16·v`) times `1/16`. Two scalar multiplications per
+//! hash, against about 600 in the permutation.
+
+use std::arch::x86_64::{
+    __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_cmplt_epi64_mask, _mm512_madd52hi_epu64,
+    _mm512_madd52lo_epu64, _mm512_mask_blend_epi64, _mm512_set1_epi64, _mm512_setr_epi64,
+    _mm512_setzero_si512, _mm512_srai_epi64, _mm512_srli_epi64, _mm512_sub_epi64,
+};
+use std::sync::OnceLock;
+
+use ark_bn254::Fr;
+use ark_ff::{BigInt, PrimeField};
+
+use super::{Optimized, HALF_FULL};
+
+/// Number of states evaluated at once (64-bit lanes in a 512-bit register).
+pub(super) const LANES: usize = 8;
+
+/// Number of 52-bit limbs of an element.
+const LIMBS: usize = 5;
+
+/// The low 52 bits.
+const MASK: u64 = (1 << 52) - 1;
+
+/// An element in lane form: five 52-bit limbs, least significant first (see the module
+/// documentation for the Montgomery form).
+type Limbs = [u64; LIMBS];
+
+/// The BN254 scalar field modulus `p` in limbs.
+const P: Limbs = times(<Fr as PrimeField>::MODULUS.0, 1);
+/// `2p`, `4p` in limbs (for conditional subtractions).
+const P2: Limbs = times(<Fr as PrimeField>::MODULUS.0, 2);
+const P4: Limbs = times(<Fr as PrimeField>::MODULUS.0, 4);
+/// `-p⁻¹ mod 2^52`, the Montgomery constant for 52-bit words.
+const N0: u64 = neg_inverse_52(<Fr as PrimeField>::MODULUS.0[0]);
+
+/// `k·x` for a 256-bit `x` (little-endian 64-bit words) and a small `k`, in 52-bit limbs.
+/// The result must fit in 260 bits.
+const fn times(x: [u64; 4], k: u64) -> Limbs {
+    let mut limbs = split(x);
+    let mut carry = 0;
+    let mut i = 0;
+    while i < LIMBS {
+        let v = limbs[i] * k + carry;
+        limbs[i] = v & MASK;
+        carry = v >> 52;
+        i += 1;
+    }
+    limbs
+}
+
+/// `-x⁻¹ mod 2^52` for an odd `x` (Newton's iteration; each step doubles the correct bits).
+const fn neg_inverse_52(x: u64) -> u64 {
+    let mut inv: u64 = 1;
+    let mut i = 0;
+    while i < 6 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(x.wrapping_mul(inv)));
+        i += 1;
+    }
+    inv.wrapping_neg() & MASK
+}
+
+/// A 256-bit integer (little-endian 64-bit words) as 52-bit limbs.
+const fn split(x: [u64; 4]) -> Limbs {
+    let mut out = [0; LIMBS];
+    let mut i = 0;
+    while i < LIMBS {
+        let (word, offset) = (52 * i / 64, 52 * i % 64);
+        let mut v = x[word] >> offset;
+        if offset > 12 && word + 1 < 4 {
+            v |= x[word + 1] << (64 - offset);
+        }
+        out[i] = v & MASK;
+        i += 1;
+    }
+    out
+}
+
+/// 52-bit limbs (each below `2^52`, value below `2^256`) as a 256-bit integer.
+fn join(x: Limbs) -> [u64; 4] {
+    let mut out = [0u64; 4];
+    for (i, limb) in x.iter().enumerate() {
+        let (word, offset) = (52 * i / 64, 52 * i % 64);
+        out[word] |= limb << offset;
+        if offset > 12 && word + 1 < 4 {
+            out[word + 1] |= limb >> (64 - offset);
+        }
+    }
+    out
+}
+
+/// `v` in lane form: `v·2^260 mod p`, as the arkworks form of `16·v`.
+fn to_limbs(v: Fr) -> Limbs {
+    split((v * Fr::from(16u64)).0 .0)
+}
+
+/// The element whose lane form is `x` (which must be below `p`).
+fn from_limbs(x: Limbs) -> Fr {
+    static INV16: OnceLock<Fr> = OnceLock::new();
+    let inv16 = *INV16.get_or_init(|| {
+        ark_ff::Field::inverse(&Fr::from(16u64)).expect("16 is invertible modulo the odd prime p")
+    });
+    Fr::new_unchecked(BigInt(join(x))) * inv16
+}
+
+/// The width-3 tables of [`Optimized`] in lane form.
+pub(super) struct Tables {
+    first: [[Limbs; 3]; HALF_FULL],
+    last: [[Limbs; 3]; HALF_FULL],
+    mds: [[Limbs; 3]; 3],
+    pre_partial: [[Limbs; 3]; 3],
+    post_partial: [[Limbs; 3]; 3],
+    /// Per partial round: the constant, `row[1..]`, `col[1..]`.
+    partial: Vec<(Limbs, [Limbs; 2], [Limbs; 2])>,
+}
+
+impl Tables {
+    pub(super) fn new(opt: &Optimized<3>) -> Self {
+        let row = |r: &[Fr; 3]| r.map(to_limbs);
+        let matrix = |m: &[[Fr; 3]; 3]| m.map(|r| row(&r));
+        Tables {
+            first: opt.first_constants.map(|r| row(&r)),
+            last: opt.last_constants.map(|r| row(&r)),
+            mds: matrix(&opt.mds),
+            pre_partial: matrix(&opt.pre_partial),
+            post_partial: matrix(&opt.post_partial),
+            partial: opt
+                .partial
+                .iter()
+                .map(|round| {
+                    (
+                        to_limbs(round.constant),
+                        [to_limbs(round.row[1]), to_limbs(round.row[2])],
+                        [to_limbs(round.col[1]), to_limbs(round.col[2])],
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Whether this CPU can run [`hash2_x8`].
+pub(super) fn available() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512ifma")
+}
+
+/// `out[i] = hash2(pairs[i][0], pairs[i][1])` for equal-length slices, eight at a time.
+/// Returns `false` (and leaves `out` untouched) if this CPU lacks AVX-512 IFMA.
+pub(super) fn hash2_chunks(tables: &Tables, pairs: &[[Fr; 2]], out: &mut [Fr]) -> bool {
+    if !available() {
+        return false;
+    }
+    let mut pairs = pairs.chunks_exact(LANES);
+    let mut outs = out.chunks_exact_mut(LANES);
+    for (chunk, dst) in (&mut pairs).zip(&mut outs) {
+        let mut lanes = [[Fr::default(); 2]; LANES];
+        lanes.copy_from_slice(chunk);
+        // SAFETY: `available()` checked that the CPU has the features `hash2_x8` enables.
+        dst.copy_from_slice(&unsafe { hash2_x8(tables, &lanes) });
+    }
+    let (rest, dst) = (pairs.remainder(), outs.into_remainder());
+    if !rest.is_empty() {
+        let mut lanes = [[Fr::default(); 2]; LANES];
+        lanes[..rest.len()].copy_from_slice(rest);
+        // SAFETY: as above.
+        let hashes = unsafe { hash2_x8(tables, &lanes) };
+        dst.copy_from_slice(&hashes[..rest.len()]);
+    }
+    true
+}
+
+/// Eight elements, one per lane, as limb vectors.
+#[derive(Clone, Copy)]
+struct Lanes([__m512i; LIMBS]);
+
+/// Eight hashes of two inputs each.
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub(super) fn hash2_x8(tables: &Tables, inputs: &[[Fr; 2]; LANES]) -> [Fr; LANES] {
+    let a: [Limbs; LANES] = std::array::from_fn(|l| to_limbs(inputs[l][0]));
+    let b: [Limbs; LANES] = std::array::from_fn(|l| to_limbs(inputs[l][1]));
+    let zero = Lanes([_mm512_setzero_si512(); LIMBS]);
+    let out = permute(tables, [zero, load(&a), load(&b)]);
+    let out = sub_if_at_least(out, &P4);
+    let out = sub_if_at_least(out, &P2);
+    let out = sub_if_at_least(out, &P);
+    store(out).map(from_limbs)
+}
+
+/// The optimised permutation of [`Optimized::permute_first`], on lanes.
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn permute(t: &Tables, mut s: [Lanes; 3]) -> Lanes {
+    for (r, constants) in t.first.iter().enumerate() {
+        let m = if r + 1 == HALF_FULL {
+            &t.pre_partial
+        } else {
+            &t.mds
+        };
+        s = mix(m, &full_sbox(s, constants));
+    }
+    for (constant, row, col) in &t.partial {
+        let acc = add(mul_const(s[1], &row[0]), mul_const(s[2], &row[1]));
+        let u = pow5(add_const(s[0], constant));
+        s[0] = add(u, acc);
+        s[1] = sub_if_at_least(add(s[1], mul_const(u, &col[0])), &P4);
+        s[2] = sub_if_at_least(add(s[2], mul_const(u, &col[1])), &P4);
+    }
+    for (r, constants) in t.last.iter().enumerate() {
+        s = full_sbox(s, constants);
+        if r + 1 < HALF_FULL {
+            let m = if r == 0 { &t.post_partial } else { &t.mds };
+            s = mix(m, &s);
+        }
+    }
+    dot(&t.mds[0], &s)
+}
+
+/// Adds the round constants and applies the S-box to every element.
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn full_sbox(s: [Lanes; 3], constants: &[Limbs; 3]) -> [Lanes; 3] {
+    [
+        pow5(add_const(s[0], &constants[0])),
+        pow5(add_const(s[1], &constants[1])),
+        pow5(add_const(s[2], &constants[2])),
+    ]
+}
+
+/// The linear layer `m · s`.
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn mix(m: &[[Limbs; 3]; 3], s: &[Lanes; 3]) -> [Lanes; 3] {
+    [dot(&m[0], s), dot(&m[1], s), dot(&m[2], s)]
+}
+
+/// `Σ_j row[j]·s[j]`, below `6p`.
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn dot(row: &[Limbs; 3], s: &[Lanes; 3]) -> Lanes {
+    add(
+        add(mul_const(s[0], &row[0]), mul_const(s[1], &row[1])),
+        mul_const(s[2], &row[2]),
+    )
+}
+
+/// `x⁵` (input below `8p`, output below `2p`).
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn pow5(x: Lanes) -> Lanes {
+    let x2 = mul(&x, &x);
+    let x4 = mul(&x2, &x2);
+    mul(&x4, &x)
+}
+
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn splat(c: &Limbs) -> Lanes {
+    Lanes(c.map(|limb| _mm512_set1_epi64(limb as i64)))
+}
+
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn mul_const(x: Lanes, c: &Limbs) -> Lanes {
+    mul(&x, &splat(c))
+}
+
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn add_const(x: Lanes, c: &Limbs) -> Lanes {
+    add(x, splat(c))
+}
+
+/// Limb-wise sum, carried so that every limb is below `2^52` again.
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn add(a: Lanes, b: Lanes) -> Lanes {
+    carry(std::array::from_fn(|i| _mm512_add_epi64(a.0[i], b.0[i])))
+}
+
+/// Propagates carries so that limbs 0–3 are below `2^52` (limb 4 takes the rest).
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn carry(mut t: [__m512i; LIMBS]) -> Lanes {
+    let mask = _mm512_set1_epi64(MASK as i64);
+    for i in 0..LIMBS - 1 {
+        t[i + 1] = _mm512_add_epi64(t[i + 1], _mm512_srli_epi64::<52>(t[i]));
+        t[i] = _mm512_and_si512(t[i], mask);
+    }
+    Lanes(t)
+}
+
+/// `x - k` in the lanes where `x ≥ k`, `x` elsewhere (`x`, `k` below `2^260`).
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn sub_if_at_least(x: Lanes, k: &Limbs) -> Lanes {
+    let mask = _mm512_set1_epi64(MASK as i64);
+    let mut d = [_mm512_setzero_si512(); LIMBS];
+    let mut borrow = _mm512_setzero_si512();
+    for i in 0..LIMBS {
+        let v = _mm512_add_epi64(
+            _mm512_sub_epi64(x.0[i], _mm512_set1_epi64(k[i] as i64)),
+            borrow,
+        );
+        // Arithmetic shift: -1 when this limb went negative, 0 otherwise.
+        borrow = _mm512_srai_epi64::<52>(v);
+        d[i] = if i + 1 < LIMBS {
+            _mm512_and_si512(v, mask)
+        } else {
+            v
+        };
+    }
+    let below = _mm512_cmplt_epi64_mask(d[LIMBS - 1], _mm512_setzero_si512());
+    Lanes(std::array::from_fn(|i| {
+        _mm512_mask_blend_epi64(below, d[i], x.0[i])
+    }))
+}
+
+/// Montgomery product `a·b/2^260 mod p` (inputs below `8p`, output below `2p`), by
+/// word-by-word reduction with 52-bit words: five rounds of "add `a·b_i`, add `m·p` to
+/// clear the low word, shift one word down".
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn mul(a: &Lanes, b: &Lanes) -> Lanes {
+    let zero = _mm512_setzero_si512();
+    let p = splat(&P);
+    let n0 = _mm512_set1_epi64(N0 as i64);
+    let mut t = [zero; LIMBS + 1];
+    for &bi in &b.0 {
+        for j in 0..LIMBS {
+            t[j] = _mm512_madd52lo_epu64(t[j], a.0[j], bi);
+            t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], a.0[j], bi);
+        }
+        let m = _mm512_madd52lo_epu64(zero, t[0], n0);
+        for j in 0..LIMBS {
+            t[j] = _mm512_madd52lo_epu64(t[j], m, p.0[j]);
+            t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], m, p.0[j]);
+        }
+        // The low 52 bits of t[0] are now zero: shift one word down, keeping its carry.
+        let low_carry = _mm512_srli_epi64::<52>(t[0]);
+        t = [
+            _mm512_add_epi64(t[1], low_carry),
+            t[2],
+            t[3],
+            t[4],
+            t[5],
+            zero,
+        ];
+    }
+    carry([t[0], t[1], t[2], t[3], t[4]])
+}
+
+/// Eight elements (one per lane) into limb vectors.
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn load(x: &[Limbs; LANES]) -> Lanes {
+    Lanes(std::array::from_fn(|i| {
+        _mm512_setr_epi64(
+            x[0][i] as i64,
+            x[1][i] as i64,
+            x[2][i] as i64,
+            x[3][i] as i64,
+            x[4][i] as i64,
+            x[5][i] as i64,
+            x[6][i] as i64,
+            x[7][i] as i64,
+        )
+    }))
+}
+
+/// Limb vectors back into eight elements.
+fn store(x: Lanes) -> [Limbs; LANES] {
+    // SAFETY: `__m512i` and `[u64; 8]` have the same size, and every bit pattern is a
+    // valid `u64`.
+    let limbs: [[u64; LANES]; LIMBS] =
+        x.0.map(|v| unsafe { std::mem::transmute::<__m512i, [u64; LANES]>(v) });
+    std::array::from_fn(|lane| std::array::from_fn(|i| limbs[i][lane]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ff::{AdditiveGroup, Field, UniformRand};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    #[test]
+    fn limb_constants() {
+        // p in limbs round-trips; N0·p ≡ -1 (mod 2^52); 4p fits below 2^260.
+        assert_eq!(join(P), <Fr as PrimeField>::MODULUS.0);
+        assert_eq!(N0.wrapping_mul(P[0]) & MASK, MASK);
+        assert!(P4[4] < 1 << 52);
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        for _ in 0..100 {
+            let x: [u64; 4] = std::array::from_fn(|_| rand::Rng::gen(&mut rng));
+            assert_eq!(join(split(x)), x);
+        }
+        for v in [Fr::ZERO, Fr::ONE, -Fr::ONE, Fr::from(12345u64)] {
+            assert_eq!(from_limbs(to_limbs(v)), v);
+        }
+    }
+
+    /// The integer value of limbs (any limb size) modulo p, as a field element.
+    fn value(x: &Limbs) -> Fr {
+        let two52 = Fr::from(1u64 << 52);
+        x.iter()
+            .rev()
+            .fold(Fr::ZERO, |acc, &l| acc * two52 + Fr::from(l))
+    }
+
+    fn lanes_of(x: [Limbs; LANES]) -> Lanes {
+        // SAFETY: the tests below run only where `available()`.
+        unsafe { load(&x) }
+    }
+
+    #[test]
+    fn multiplication_at_the_lazy_bounds() {
+        if !available() {
+            eprintln!("skipped: this CPU has no AVX-512 IFMA");
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(52);
+        // 8p - 1, the largest input the bounds allow, and other extreme inputs.
+        let p8_minus_1 = {
+            let mut v = times(<Fr as PrimeField>::MODULUS.0, 8);
+            v[0] -= 1;
+            v
+        };
+        let mut inputs = vec![
+            [0; LIMBS],
+            P4,
+            P2,
+            P,
+            p8_minus_1,
+            [MASK, MASK, MASK, MASK, 0],
+        ];
+        inputs.extend((0..10).map(|_| to_limbs(Fr::rand(&mut rng))));
+        let r_inv = Fr::from(2u64).pow([260]).inverse().unwrap();
+        for a in &inputs {
+            for b in &inputs {
+                let got = store(unsafe { mul(&lanes_of([*a; LANES]), &lanes_of([*b; LANES])) });
+                for lane in got {
+                    assert!(lane[..4].iter().all(|&l| l <= MASK));
+                    let two_p = times(<Fr as PrimeField>::MODULUS.0, 2);
+                    assert!(
+                        lane.iter().rev().cmp(two_p.iter().rev()).is_lt(),
+                        "output below 2p"
+                    );
+                    assert_eq!(value(&lane), value(a) * value(b) * r_inv);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conditional_subtraction() {
+        if !available() {
+            eprintln!("skipped: this CPU has no AVX-512 IFMA");
+            return;
+        }
+        let below = {
+            let mut v = P4;
+            v[0] -= 1;
+            v
+        };
+        let x = [
+            P4,
+            below,
+            [0; LIMBS],
+            P,
+            P2,
+            times(<Fr as PrimeField>::MODULUS.0, 5),
+            below,
+            P4,
+        ];
+        let got = store(unsafe { sub_if_at_least(lanes_of(x), &P4) });
+        let expected = [[0; LIMBS], below, [0; LIMBS], P, P2, P, below, [0; LIMBS]];
+        assert_eq!(got, expected);
+    }
+}
