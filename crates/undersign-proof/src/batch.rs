@@ -14,9 +14,11 @@
 //! `2^65`; the shortest are about `2^127` long), so the soundness bound is unchanged, while
 //! `r_i·A_i = a_i·A_i + b_i·φ(A_i)` costs 64 doublings instead of 128.
 
+use crate::miller;
 use crate::verifier::Verifier;
 use crate::{Proof, PublicInputs};
-use ark_bn254::{g1::Config as G1Config, Bn254, Fr, G1Affine, G1Projective};
+use ark_bn254::{g1::Config as G1Config, Bn254, Config, Fr, G1Affine, G1Projective};
+use ark_ec::bn::G2Prepared;
 use ark_ec::pairing::{MillerLoopOutput, Pairing};
 use ark_ec::scalar_mul::glv::GLVConfig;
 use ark_ec::{CurveGroup, VariableBaseMSM};
@@ -31,7 +33,7 @@ pub type Item = (Proof, PublicInputs);
 const MIN_BATCH: usize = 2;
 
 /// The fewest pairs one multi-Miller loop handles when a batch is split across cores.
-const MIN_MILLER_CHUNK: usize = 64;
+const MIN_MILLER_CHUNK: usize = 16;
 
 /// Whether every proof in `items` verifies (false positives: probability ≤ 2^-128 per call).
 pub fn verify_batch<R: RngCore + CryptoRng>(
@@ -155,10 +157,10 @@ fn combined_check(verifier: &Verifier, items: &[Item], coefficients: &[Coefficie
 
     // Π e(r_i·A_i, B_i) as multi-Miller loops over chunks: several per core so that a core
     // slowed by other work does not hold up the batch, but large enough that the shared
-    // squarings of each loop stay negligible.
+    // squarings of each loop stay negligible (one accumulator per chunk; see `miller`).
     let chunk = items
         .len()
-        .div_ceil(8 * rayon::current_num_threads().max(1))
+        .div_ceil(4 * rayon::current_num_threads().max(1))
         .max(MIN_MILLER_CHUNK);
     let product = items
         .par_chunks(chunk)
@@ -170,8 +172,9 @@ fn combined_check(verifier: &Verifier, items: &[Item], coefficients: &[Coefficie
                 .map(|((proof, _), coefficient)| coefficient.mul(&proof.a))
                 .collect();
             let scaled = G1Projective::normalize_batch(&scaled);
-            let b: Vec<_> = items.iter().map(|(proof, _)| proof.b).collect();
-            Bn254::multi_miller_loop(scaled, b).0
+            let b: Vec<G2Prepared<Config>> =
+                items.iter().map(|(proof, _)| proof.b.into()).collect();
+            miller::multi_miller_loop(&scaled, &b)
         })
         .reduce(<Bn254 as Pairing>::TargetField::one, |x, y| x * y);
     let tail = Bn254::multi_miller_loop(

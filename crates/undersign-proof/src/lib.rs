@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod encoding;
 pub mod keys;
+mod miller;
 pub mod prover;
 pub mod subgroup;
 pub mod verifier;
