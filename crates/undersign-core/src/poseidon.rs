@@ -189,6 +189,7 @@ pub fn hash2_batch(pairs: &[[Fr; 2]]) -> Vec<Fr> {
 
 /// [`hash2_batch`] on one thread, into `out` (of the same length as `pairs`).
 fn hash2_into(pairs: &[[Fr; 2]], out: &mut [Fr]) {
+    debug_assert_eq!(pairs.len(), out.len());
     #[cfg(target_arch = "x86_64")]
     {
         static TABLES: OnceLock<lanes::Tables> = OnceLock::new();
@@ -818,12 +819,16 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(0x5eed_0002);
         // Every tail length around the 8-lane width, extreme values in every lane position,
         // and one input long enough to be split across threads.
+        // Values whose lane form (v·2^260 mod p) is 1 or p - 1, as well as the usual ones.
+        let lane_one = Fr::from(2u64).pow([260]).inverse().unwrap();
         let edge = [
             Fr::ZERO,
             Fr::ONE,
             -Fr::ONE,
             -Fr::from(2u64),
             Fr::from(u64::MAX),
+            lane_one,
+            -lane_one,
         ];
         let mut pairs: Vec<[Fr; 2]> = Vec::new();
         for a in edge {
@@ -852,8 +857,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn lanes_are_independent() {
-        if !lanes::available() {
-            eprintln!("skipped: this CPU has no AVX-512 IFMA");
+        if !lanes::tests::ifma_or_skip() {
             return;
         }
         // Changing one lane's input changes that lane's output and no other.

@@ -176,7 +176,13 @@ fn combined_check(verifier: &Verifier, items: &[Item], coefficients: &[Coefficie
                 items.iter().map(|(proof, _)| proof.b.into()).collect();
             miller::multi_miller_loop(&scaled, &b)
         })
-        .reduce(<Bn254 as Pairing>::TargetField::one, |x, y| x * y);
+        .reduce(
+            || Some(<Bn254 as Pairing>::TargetField::one()),
+            |x, y| Some(x? * y?),
+        );
+    let Some(product) = product else {
+        return false;
+    };
     let tail = Bn254::multi_miller_loop(
         [inputs.into_affine(), c_sum.into_affine()].map(<Bn254 as Pairing>::G1Prepared::from),
         [

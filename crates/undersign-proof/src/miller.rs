@@ -15,8 +15,12 @@ use ark_ff::{CyclotomicMultSubgroup, Field, One};
 type Coefficients<'a> = std::slice::Iter<'a, ark_ec::bn::g2::EllCoeff<Config>>;
 
 /// `Π_i f_{q_i}(p_i)` before the final exponentiation. Pairs with a point at infinity
-/// contribute 1, as in arkworks.
-pub(crate) fn multi_miller_loop(p: &[G1Affine], q: &[G2Prepared<Config>]) -> Fq12 {
+/// contribute 1, as in arkworks. `None` if the slices differ in length or a prepared point
+/// lacks coefficients (arkworks would panic; callers treat it as a failed check).
+pub(crate) fn multi_miller_loop(p: &[G1Affine], q: &[G2Prepared<Config>]) -> Option<Fq12> {
+    if p.len() != q.len() {
+        return None;
+    }
     let mut pairs: Vec<(&G1Affine, Coefficients<'_>)> = p
         .iter()
         .zip(q)
@@ -29,26 +33,25 @@ pub(crate) fn multi_miller_loop(p: &[G1Affine], q: &[G2Prepared<Config>]) -> Fq1
         if i != loop_count.len() - 1 {
             f.square_in_place();
         }
-        ell_all(&mut f, &mut pairs);
+        ell_all(&mut f, &mut pairs)?;
         if matches!(loop_count[i - 1], 1 | -1) {
-            ell_all(&mut f, &mut pairs);
+            ell_all(&mut f, &mut pairs)?;
         }
     }
     if <Config as BnConfig>::X_IS_NEGATIVE {
         f.cyclotomic_inverse_in_place();
     }
-    ell_all(&mut f, &mut pairs);
-    ell_all(&mut f, &mut pairs);
-    f
+    ell_all(&mut f, &mut pairs)?;
+    ell_all(&mut f, &mut pairs)?;
+    Some(f)
 }
 
-/// Multiplies `f` by the next line of every pair, evaluated at the pair's G1 point.
-fn ell_all(f: &mut Fq12, pairs: &mut [(&G1Affine, Coefficients<'_>)]) {
+/// Multiplies `f` by the next line of every pair, evaluated at the pair's G1 point; `None` if
+/// a pair has no line left.
+fn ell_all(f: &mut Fq12, pairs: &mut [(&G1Affine, Coefficients<'_>)]) -> Option<()> {
     for (p, coefficients) in pairs.iter_mut() {
         // A prepared G2 point holds one coefficient triple per line of the loop.
-        let Some(&(mut c0, mut c1, mut c2)) = coefficients.next() else {
-            continue;
-        };
+        let &(mut c0, mut c1, mut c2) = coefficients.next()?;
         match <Config as BnConfig>::TWIST_TYPE {
             TwistType::M => {
                 c2.mul_assign_by_fp(&p.y);
@@ -62,6 +65,7 @@ fn ell_all(f: &mut Fq12, pairs: &mut [(&G1Affine, Coefficients<'_>)]) {
             }
         }
     }
+    Some(())
 }
 
 #[cfg(test)]
@@ -86,16 +90,21 @@ mod tests {
                 .collect();
             let q: Vec<G2Prepared<Config>> = q_affine.iter().map(|&q| q.into()).collect();
             let expected = Bn254::multi_miller_loop(p.clone(), q_affine.clone()).0;
-            assert_eq!(multi_miller_loop(&p, &q), expected, "{n} pairs");
+            assert_eq!(multi_miller_loop(&p, &q), Some(expected), "{n} pairs");
         }
         // Points at infinity contribute 1, on either side.
         let p = [G1Affine::zero(), G1Projective::generator().into_affine()];
         let q_affine = [G2Projective::generator().into_affine(), G2Affine::zero()];
         let q: Vec<G2Prepared<Config>> = q_affine.iter().map(|&q| q.into()).collect();
-        assert_eq!(multi_miller_loop(&p, &q), Fq12::one());
+        assert_eq!(multi_miller_loop(&p, &q), Some(Fq12::one()));
         // And a pair changes the value.
-        let one_pair =
-            multi_miller_loop(&p[1..], &[G2Projective::generator().into_affine().into()]);
-        assert_ne!(one_pair, Fq12::one());
+        let g2: G2Prepared<Config> = G2Projective::generator().into_affine().into();
+        let one_pair = multi_miller_loop(&p[1..], std::slice::from_ref(&g2));
+        assert_ne!(one_pair, Some(Fq12::one()));
+        // Malformed input is refused, not miscounted: lengths differ, or coefficients run out.
+        assert_eq!(multi_miller_loop(&p, std::slice::from_ref(&g2)), None);
+        let mut short = g2.clone();
+        short.ell_coeffs.pop();
+        assert_eq!(multi_miller_loop(&p[1..], &[short]), None);
     }
 }

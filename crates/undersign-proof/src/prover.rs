@@ -5,14 +5,17 @@
 
 use crate::verifier::Verifier;
 use crate::{Proof, ProvingKey};
-use ark_bn254::{Bn254, Fr};
-use ark_ff::UniformRand;
-use ark_groth16::Groth16;
+use ark_bn254::{Fr, G1Projective, G2Projective};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ff::{BigInt, PrimeField, UniformRand};
+use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_poly::GeneralEvaluationDomain;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
     SynthesisMode, R1CS_PREDICATE_LABEL,
 };
 use rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
 use thiserror::Error;
 use undersign_circuit::{MembershipCircuit, Statement};
 
@@ -111,6 +114,32 @@ impl Prover {
         statement: &Statement,
         rng: &mut R,
     ) -> Result<Proof, ProveError> {
+        let full_assignment = self.full_assignment(statement)?;
+        let r = Fr::rand(rng);
+        let s = Fr::rand(rng);
+        let proof = self.prove_assigned(&full_assignment, r, s)?;
+        if self.verifier.verify(&proof, &statement.public) {
+            Ok(proof)
+        } else {
+            Err(ProveError::StatementFalse)
+        }
+    }
+
+    /// The proof for a full assignment (`1`, public inputs, witness) and randomness `(r, s)`.
+    fn prove_assigned(&self, full_assignment: &[Fr], r: Fr, s: Fr) -> Result<Proof, ProveError> {
+        Ok(create_proof(
+            &self.proving_key,
+            r,
+            s,
+            &self.matrices,
+            self.num_instance_variables,
+            self.num_constraints,
+            full_assignment,
+        )?)
+    }
+
+    /// The circuit's full assignment for `statement`: `1`, the public inputs, the witness.
+    fn full_assignment(&self, statement: &Statement) -> Result<Vec<Fr>, ProveError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Prove {
@@ -131,21 +160,125 @@ impl Prover {
                 what: "witness length",
             });
         }
-        let r = Fr::rand(rng);
-        let s = Fr::rand(rng);
-        let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &self.proving_key,
-            r,
-            s,
-            &self.matrices,
-            self.num_instance_variables,
-            self.num_constraints,
-            &full_assignment,
-        )?;
-        if self.verifier.verify(&proof, &statement.public) {
-            Ok(proof)
-        } else {
-            Err(ProveError::StatementFalse)
+        Ok(full_assignment)
+    }
+}
+
+/// The Groth16 prover of `ark_groth16` (`create_proof_with_reduction_and_matrices`, libsnark
+/// reduction), with its independent parts run at the same time: the QAP witness map and the
+/// `H` MSM on one side, the `L`, `A`, `B` (G1) and `B` (G2) MSMs on the other. arkworks runs
+/// them one after another, which leaves a core idle during the FFTs and the small MSMs.
+/// The proof is the same function of `(r, s)` and the assignment:
+///
+/// `A = α + Σ a_i·A_i + r·δ`, `B = β + Σ a_i·B_i + s·δ`,
+/// `C = Σ_aux a_i·L_i + Σ h_i·H_i + s·A + r·B₁ − r·s·δ`.
+fn create_proof(
+    pk: &ProvingKey,
+    r: Fr,
+    s: Fr,
+    matrices: &[Matrix<Fr>],
+    num_inputs: usize,
+    num_constraints: usize,
+    full_assignment: &[Fr],
+) -> Result<Proof, SynthesisError> {
+    // The assignment without the constant 1 (the queries' element 0 stands for it).
+    let assignment: Vec<BigInt<4>> = full_assignment[1..]
+        .par_iter()
+        .map(|x| x.into_bigint())
+        .collect();
+    let aux = &assignment[num_inputs - 1..];
+    let (h_acc, (l_acc, ((a_acc, b1_acc), b2_acc))) =
+        rayon::join(
+            || -> Result<G1Projective, SynthesisError> {
+                let h = LibsnarkReduction::witness_map_from_matrices::<
+                    Fr,
+                    GeneralEvaluationDomain<Fr>,
+                >(matrices, num_inputs, num_constraints, full_assignment)?;
+                let h: Vec<BigInt<4>> = h.par_iter().map(|x| x.into_bigint()).collect();
+                Ok(G1Projective::msm_bigint(&pk.h_query, &h))
+            },
+            || {
+                rayon::join(
+                    || G1Projective::msm_bigint(&pk.l_query, aux),
+                    || {
+                        rayon::join(
+                            || {
+                                rayon::join(
+                                    || G1Projective::msm_bigint(&pk.a_query[1..], &assignment),
+                                    || G1Projective::msm_bigint(&pk.b_g1_query[1..], &assignment),
+                                )
+                            },
+                            || G2Projective::msm_bigint(&pk.b_g2_query[1..], &assignment),
+                        )
+                    },
+                )
+            },
+        );
+    let h_acc = h_acc?;
+    let delta_g1 = pk.delta_g1.into_group();
+    let g_a = delta_g1 * r + pk.a_query[0] + a_acc + pk.vk.alpha_g1;
+    let g1_b = delta_g1 * s + pk.b_g1_query[0] + b1_acc + pk.beta_g1;
+    let g2_b = pk.vk.delta_g2.into_group() * s + pk.b_g2_query[0] + b2_acc + pk.vk.beta_g2;
+    let g_c = g_a * s + g1_b * r - delta_g1 * (r * s) + l_acc + h_acc;
+    Ok(Proof {
+        a: g_a.into_affine(),
+        b: g2_b.into_affine(),
+        c: g_c.into_affine(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeySet;
+    use ark_bn254::Bn254;
+    use ark_groth16::Groth16;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+    use undersign_core::attributes::{Attributes, Mask};
+    use undersign_core::identity::{member_leaf, IdentitySecret};
+    use undersign_core::merkle::MerkleTree;
+    use undersign_core::scope;
+
+    #[test]
+    fn same_proof_as_arkworks_for_the_same_randomness() {
+        let depth = 4;
+        let keys = KeySet::development(depth, &[1u8; 32]).unwrap();
+        let prover = Prover::new(depth, keys.proving_key).unwrap();
+        let secret = IdentitySecret::from_bytes([3u8; 32]);
+        let attrs = Attributes([1, 2, 3, 0]);
+        let tree =
+            MerkleTree::from_leaves(depth, vec![member_leaf(secret.commitment(), &attrs)]).unwrap();
+        let statement = Statement::new(
+            secret.sk(),
+            &attrs,
+            &tree.path(0).unwrap(),
+            tree.root(),
+            scope::petition_scope(b"petition"),
+            scope::message(Some("hello")),
+            Mask::from_slots(&[0, 2]).unwrap(),
+        );
+        let full = prover.full_assignment(&statement).unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let randomness = [
+            (Fr::rand(&mut rng), Fr::rand(&mut rng)),
+            (Fr::from(0u64), Fr::rand(&mut rng)),
+            (Fr::rand(&mut rng), Fr::from(0u64)),
+        ];
+        for (r, s) in randomness {
+            let ours = prover.prove_assigned(&full, r, s).unwrap();
+            let theirs = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+                &prover.proving_key,
+                r,
+                s,
+                &prover.matrices,
+                prover.num_instance_variables,
+                prover.num_constraints,
+                &full,
+            )
+            .unwrap();
+            assert_eq!(ours, theirs);
+            assert!(prover.verifier.verify(&ours, &statement.public));
         }
     }
 }

@@ -29,18 +29,16 @@
 //!
 //! Conversion: arkworks holds `v` as `v·2^256 mod p` (its Montgomery form). The lanes take
 //! the arkworks form of `16·v`, which is `v·2^260 mod p`, and give back `X = v·2^260 mod p`
-//! read as an arkworks form (`X/2^256 = 16·v`) times `1/16`. Two scalar multiplications per
+//! read as an arkworks form (`X/2^256 = 16·v`) times `1/16`. Three scalar multiplications per
 //! hash, against about 600 in the permutation.
 
+use ark_bn254::Fr;
+use ark_ff::{BigInt, MontFp, PrimeField};
 use std::arch::x86_64::{
     __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_cmplt_epi64_mask, _mm512_madd52hi_epu64,
     _mm512_madd52lo_epu64, _mm512_mask_blend_epi64, _mm512_set1_epi64, _mm512_setr_epi64,
     _mm512_setzero_si512, _mm512_srai_epi64, _mm512_srli_epi64, _mm512_sub_epi64,
 };
-use std::sync::OnceLock;
-
-use ark_bn254::Fr;
-use ark_ff::{BigInt, PrimeField};
 
 use super::{Optimized, HALF_FULL};
 
@@ -120,18 +118,26 @@ fn join(x: Limbs) -> [u64; 4] {
     out
 }
 
+/// 16 and its inverse modulo p (the tests check `SIXTEEN · INV_SIXTEEN = 1`).
+const SIXTEEN: Fr = MontFp!("16");
+const INV_SIXTEEN: Fr =
+    MontFp!("20520227692349320520856005386178695395514091625390032197217066424914820464641");
+
 /// `v` in lane form: `v·2^260 mod p`, as the arkworks form of `16·v`.
 fn to_limbs(v: Fr) -> Limbs {
-    split((v * Fr::from(16u64)).0 .0)
+    split((v * SIXTEEN).0 .0)
 }
 
 /// The element whose lane form is `x` (which must be below `p`).
 fn from_limbs(x: Limbs) -> Fr {
-    static INV16: OnceLock<Fr> = OnceLock::new();
-    let inv16 = *INV16.get_or_init(|| {
-        ark_ff::Field::inverse(&Fr::from(16u64)).expect("16 is invertible modulo the odd prime p")
-    });
-    Fr::new_unchecked(BigInt(join(x))) * inv16
+    let raw = join(x);
+    debug_assert!(
+        raw.iter()
+            .rev()
+            .lt(<Fr as PrimeField>::MODULUS.0.iter().rev()),
+        "lane output not fully reduced"
+    );
+    Fr::new_unchecked(BigInt(raw)) * INV_SIXTEEN
 }
 
 /// The width-3 tables of [`Optimized`] in lane form.
@@ -396,11 +402,25 @@ fn store(x: Lanes) -> [Limbs; LANES] {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use ark_ff::{AdditiveGroup, Field, UniformRand};
-    use rand::SeedableRng;
+    use ark_ff::{AdditiveGroup, Field};
+    use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha20Rng;
+
+    /// Whether the IFMA tests can run here. With `UNDERSIGN_REQUIRE_IFMA=1` in the environment
+    /// a CPU without it fails the test instead of skipping it.
+    pub(in crate::poseidon) fn ifma_or_skip() -> bool {
+        if available() {
+            return true;
+        }
+        assert!(
+            std::env::var_os("UNDERSIGN_REQUIRE_IFMA").is_none(),
+            "UNDERSIGN_REQUIRE_IFMA is set but this CPU has no AVX-512 IFMA"
+        );
+        eprintln!("skipped: this CPU has no AVX-512 IFMA");
+        false
+    }
 
     #[test]
     fn limb_constants() {
@@ -408,9 +428,11 @@ mod tests {
         assert_eq!(join(P), <Fr as PrimeField>::MODULUS.0);
         assert_eq!(N0.wrapping_mul(P[0]) & MASK, MASK);
         assert!(P4[4] < 1 << 52);
+        assert_eq!(SIXTEEN, Fr::from(16u64));
+        assert_eq!(SIXTEEN * INV_SIXTEEN, Fr::ONE);
         let mut rng = ChaCha20Rng::seed_from_u64(4);
         for _ in 0..100 {
-            let x: [u64; 4] = std::array::from_fn(|_| rand::Rng::gen(&mut rng));
+            let x: [u64; 4] = std::array::from_fn(|_| rng.gen());
             assert_eq!(join(split(x)), x);
         }
         for v in [Fr::ZERO, Fr::ONE, -Fr::ONE, Fr::from(12345u64)] {
@@ -426,25 +448,41 @@ mod tests {
             .fold(Fr::ZERO, |acc, &l| acc * two52 + Fr::from(l))
     }
 
-    fn lanes_of(x: [Limbs; LANES]) -> Lanes {
-        // SAFETY: the tests below run only where `available()`.
-        unsafe { load(&x) }
+    /// Whether `a < b` as integers (normalised limbs).
+    fn less(a: &Limbs, b: &Limbs) -> bool {
+        a.iter().rev().lt(b.iter().rev())
+    }
+
+    /// A uniformly random normalised value below `bound` (rejection sampling).
+    fn random_below(rng: &mut ChaCha20Rng, bound: &Limbs) -> Limbs {
+        loop {
+            let mut x: Limbs = std::array::from_fn(|_| rng.gen::<u64>() & MASK);
+            x[4] &= (1 << 49) - 1;
+            if less(&x, bound) {
+                return x;
+            }
+        }
+    }
+
+    /// # Safety
+    /// Only where `available()`.
+    unsafe fn lanes_of(x: [Limbs; LANES]) -> Lanes {
+        load(&x)
     }
 
     #[test]
     fn multiplication_at_the_lazy_bounds() {
-        if !available() {
-            eprintln!("skipped: this CPU has no AVX-512 IFMA");
+        if !ifma_or_skip() {
             return;
         }
         let mut rng = ChaCha20Rng::seed_from_u64(52);
-        // 8p - 1, the largest input the bounds allow, and other extreme inputs.
-        let p8_minus_1 = {
-            let mut v = times(<Fr as PrimeField>::MODULUS.0, 8);
-            v[0] -= 1;
-            v
-        };
-        let mut inputs = vec![
+        let p8 = times(<Fr as PrimeField>::MODULUS.0, 8);
+        let mut p8_minus_1 = p8;
+        p8_minus_1[0] -= 1;
+        let r_inv = Fr::from(2u64).pow([260]).inverse().unwrap();
+        // Extreme inputs in every lane position, then random inputs in [0, 8p), different in
+        // every lane.
+        let extreme = [
             [0; LIMBS],
             P4,
             P2,
@@ -452,47 +490,68 @@ mod tests {
             p8_minus_1,
             [MASK, MASK, MASK, MASK, 0],
         ];
-        inputs.extend((0..10).map(|_| to_limbs(Fr::rand(&mut rng))));
-        let r_inv = Fr::from(2u64).pow([260]).inverse().unwrap();
-        for a in &inputs {
-            for b in &inputs {
-                let got = store(unsafe { mul(&lanes_of([*a; LANES]), &lanes_of([*b; LANES])) });
-                for lane in got {
-                    assert!(lane[..4].iter().all(|&l| l <= MASK));
-                    let two_p = times(<Fr as PrimeField>::MODULUS.0, 2);
-                    assert!(
-                        lane.iter().rev().cmp(two_p.iter().rev()).is_lt(),
-                        "output below 2p"
-                    );
-                    assert_eq!(value(&lane), value(a) * value(b) * r_inv);
-                }
+        let mut cases: Vec<([Limbs; LANES], [Limbs; LANES])> = Vec::new();
+        for a in &extreme {
+            for b in &extreme {
+                let mut x = [*a; LANES];
+                x[3] = *b;
+                cases.push((x, [*b; LANES]));
+            }
+        }
+        for _ in 0..200 {
+            cases.push((
+                std::array::from_fn(|_| random_below(&mut rng, &p8)),
+                std::array::from_fn(|_| random_below(&mut rng, &p8)),
+            ));
+        }
+        for (a, b) in cases {
+            let got = store(unsafe { mul(&lanes_of(a), &lanes_of(b)) });
+            for lane in 0..LANES {
+                let out = got[lane];
+                assert!(out.iter().all(|&l| l <= MASK), "normalised limbs");
+                assert!(less(&out, &P2), "output below 2p");
+                assert_eq!(value(&out), value(&a[lane]) * value(&b[lane]) * r_inv);
             }
         }
     }
 
     #[test]
     fn conditional_subtraction() {
-        if !available() {
-            eprintln!("skipped: this CPU has no AVX-512 IFMA");
+        if !ifma_or_skip() {
             return;
         }
-        let below = {
-            let mut v = P4;
+        let minus_1 = |mut v: Limbs| {
             v[0] -= 1;
             v
         };
-        let x = [
-            P4,
-            below,
-            [0; LIMBS],
-            P,
-            P2,
-            times(<Fr as PrimeField>::MODULUS.0, 5),
-            below,
-            P4,
-        ];
+        let p5 = times(<Fr as PrimeField>::MODULUS.0, 5);
+        let p6 = times(<Fr as PrimeField>::MODULUS.0, 6);
+        let below = minus_1(P4);
+        let x = [P4, below, [0; LIMBS], P, P2, p5, below, P4];
         let got = store(unsafe { sub_if_at_least(lanes_of(x), &P4) });
         let expected = [[0; LIMBS], below, [0; LIMBS], P, P2, P, below, [0; LIMBS]];
         assert_eq!(got, expected);
+        // The output chain (4p, 2p, p) brings anything below 6p below p.
+        let mut p5_plus_1 = p5;
+        p5_plus_1[0] += 1;
+        let x = [
+            P4,
+            p5_plus_1,
+            minus_1(p6),
+            minus_1(P),
+            P,
+            P2,
+            [0; LIMBS],
+            minus_1(P4),
+        ];
+        let reduced = store(unsafe {
+            let v = sub_if_at_least(lanes_of(x), &P4);
+            let v = sub_if_at_least(v, &P2);
+            sub_if_at_least(v, &P)
+        });
+        for (lane, input) in reduced.iter().zip(&x) {
+            assert!(less(lane, &P));
+            assert_eq!(value(lane), value(input));
+        }
     }
 }
