@@ -174,7 +174,8 @@ fn combined_check(verifier: &Verifier, items: &[Item], coefficients: &[Coefficie
             let scaled = G1Projective::normalize_batch(&scaled);
             let b: Vec<G2Prepared<Config>> =
                 items.iter().map(|(proof, _)| proof.b.into()).collect();
-            miller::multi_miller_loop(&scaled, &b)
+            let pairs: Vec<_> = scaled.into_iter().zip(&b).collect();
+            miller::multi_miller_loop(&pairs)
         })
         .reduce(
             || Some(<Bn254 as Pairing>::TargetField::one()),

@@ -15,15 +15,11 @@ use ark_ff::{CyclotomicMultSubgroup, Field, One};
 type Coefficients<'a> = std::slice::Iter<'a, ark_ec::bn::g2::EllCoeff<Config>>;
 
 /// `Π_i f_{q_i}(p_i)` before the final exponentiation. Pairs with a point at infinity
-/// contribute 1, as in arkworks. `None` if the slices differ in length or a prepared point
-/// lacks coefficients (arkworks would panic; callers treat it as a failed check).
-pub(crate) fn multi_miller_loop(p: &[G1Affine], q: &[G2Prepared<Config>]) -> Option<Fq12> {
-    if p.len() != q.len() {
-        return None;
-    }
-    let mut pairs: Vec<(&G1Affine, Coefficients<'_>)> = p
+/// contribute 1, as in arkworks. `None` if a prepared point lacks coefficients (arkworks would
+/// panic; callers treat it as a failed check).
+pub(crate) fn multi_miller_loop(pairs: &[(G1Affine, &G2Prepared<Config>)]) -> Option<Fq12> {
+    let mut pairs: Vec<(&G1Affine, Coefficients<'_>)> = pairs
         .iter()
-        .zip(q)
         .filter(|(p, q)| !p.is_zero() && !q.infinity)
         .map(|(p, q)| (p, q.ell_coeffs.iter()))
         .collect();
@@ -78,6 +74,13 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
+    fn pairs_of<'a>(
+        p: &[G1Affine],
+        q: &'a [G2Prepared<Config>],
+    ) -> Vec<(G1Affine, &'a G2Prepared<Config>)> {
+        p.iter().copied().zip(q).collect()
+    }
+
     #[test]
     fn equals_arkworks_multi_miller_loop() {
         let mut rng = ChaCha20Rng::seed_from_u64(77);
@@ -90,21 +93,24 @@ mod tests {
                 .collect();
             let q: Vec<G2Prepared<Config>> = q_affine.iter().map(|&q| q.into()).collect();
             let expected = Bn254::multi_miller_loop(p.clone(), q_affine.clone()).0;
-            assert_eq!(multi_miller_loop(&p, &q), Some(expected), "{n} pairs");
+            assert_eq!(
+                multi_miller_loop(&pairs_of(&p, &q)),
+                Some(expected),
+                "{n} pairs"
+            );
         }
         // Points at infinity contribute 1, on either side.
         let p = [G1Affine::zero(), G1Projective::generator().into_affine()];
         let q_affine = [G2Projective::generator().into_affine(), G2Affine::zero()];
         let q: Vec<G2Prepared<Config>> = q_affine.iter().map(|&q| q.into()).collect();
-        assert_eq!(multi_miller_loop(&p, &q), Some(Fq12::one()));
+        assert_eq!(multi_miller_loop(&pairs_of(&p, &q)), Some(Fq12::one()));
         // And a pair changes the value.
         let g2: G2Prepared<Config> = G2Projective::generator().into_affine().into();
-        let one_pair = multi_miller_loop(&p[1..], std::slice::from_ref(&g2));
+        let one_pair = multi_miller_loop(&[(p[1], &g2)]);
         assert_ne!(one_pair, Some(Fq12::one()));
-        // Malformed input is refused, not miscounted: lengths differ, or coefficients run out.
-        assert_eq!(multi_miller_loop(&p, std::slice::from_ref(&g2)), None);
+        // A prepared point that runs out of coefficients is refused, not miscounted.
         let mut short = g2.clone();
         short.ell_coeffs.pop();
-        assert_eq!(multi_miller_loop(&p[1..], &[short]), None);
+        assert_eq!(multi_miller_loop(&[(p[1], &short)]), None);
     }
 }

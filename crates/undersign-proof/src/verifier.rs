@@ -1,10 +1,14 @@
 //! Verification with a prepared verifying key (`SPEC.md` §Proofs).
 
 use crate::encoding::{verifying_key_hash, EncodingError, ProofBytes};
+use crate::miller;
 use crate::{Proof, VerifyingKey};
-use ark_bn254::Bn254;
-use ark_ec::AffineRepr;
-use ark_groth16::{Groth16, PreparedVerifyingKey};
+use ark_bn254::{Bn254, Config, Fq12};
+use ark_ec::bn::G2Prepared;
+use ark_ec::pairing::{MillerLoopOutput, Pairing};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::PrimeField;
+use ark_groth16::PreparedVerifyingKey;
 use thiserror::Error;
 use undersign_circuit::{PublicInputs, NUM_PUBLIC_INPUTS};
 
@@ -79,25 +83,163 @@ impl Verifier {
         &self.hash
     }
 
-    /// Whether `proof` verifies for `public`.
+    /// Whether `proof` verifies for `public`:
+    /// `e(A, B) · e(P, −γ) · e(C, −δ) = e(α, β)` with `P = γ_abc[0] + Σ x_j·γ_abc[j+1]`.
+    ///
+    /// The same check as `ark_groth16`'s `verify_proof`, on two cores: `e(A, B)·e(C, −δ)`
+    /// (which needs `B` prepared) on one, the input commitment `P` and `e(P, −γ)` on the other;
+    /// then one final exponentiation.
     pub fn verify(&self, proof: &Proof, public: &PublicInputs) -> bool {
-        matches!(
-            Groth16::<Bn254>::verify_proof(&self.prepared, proof, &public.to_vec()),
-            Ok(true)
-        )
+        let (proof_part, inputs_part) =
+            rayon::join(|| self.proof_part(proof), || self.inputs_part(public));
+        self.finish(proof_part, inputs_part)
     }
 
-    /// Decodes (with full point validation) and verifies an encoded proof.
+    /// Decodes (with full point validation) and verifies an encoded proof. The decoding runs
+    /// alongside the input commitment, which does not need the proof.
     pub fn verify_bytes(
         &self,
         proof: &ProofBytes,
         public: &PublicInputs,
     ) -> Result<(), VerifyError> {
-        let proof = proof.decode()?;
-        if self.verify(&proof, public) {
+        let (proof_part, inputs_part) = rayon::join(
+            || proof.decode().map(|proof| self.proof_part(&proof)),
+            || self.inputs_part(public),
+        );
+        if self.finish(proof_part?, inputs_part) {
             Ok(())
         } else {
             Err(VerifyError::Invalid)
+        }
+    }
+
+    /// `e(A, B)·e(C, −δ)` before the final exponentiation.
+    fn proof_part(&self, proof: &Proof) -> Option<Fq12> {
+        let b = G2Prepared::<Config>::from(proof.b);
+        miller::multi_miller_loop(&[(proof.a, &b), (proof.c, &self.prepared.delta_g2_neg_pc)])
+    }
+
+    /// `e(P, −γ)` before the final exponentiation, `P` the commitment to the public inputs.
+    fn inputs_part(&self, public: &PublicInputs) -> Option<Fq12> {
+        let vk = &self.prepared.vk;
+        let mut inputs = vk.gamma_abc_g1[0].into_group();
+        for (x, base) in public.to_vec().iter().zip(&vk.gamma_abc_g1[1..]) {
+            inputs += base.mul_bigint(x.into_bigint());
+        }
+        miller::multi_miller_loop(&[(inputs.into_affine(), &self.prepared.gamma_g2_neg_pc)])
+    }
+
+    /// The final exponentiation of both parts' product, compared with `e(α, β)`.
+    fn finish(&self, proof_part: Option<Fq12>, inputs_part: Option<Fq12>) -> bool {
+        let (Some(left), Some(right)) = (proof_part, inputs_part) else {
+            return false;
+        };
+        Bn254::final_exponentiation(MillerLoopOutput(left * right))
+            .is_some_and(|out| out.0 == self.prepared.alpha_g1_beta_g2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeySet;
+    use crate::Prover;
+    use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+    use ark_ec::PrimeGroup;
+    use ark_ff::UniformRand;
+    use ark_groth16::Groth16;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+    use undersign_core::attributes::{Attributes, Mask};
+    use undersign_core::identity::{member_leaf, IdentitySecret};
+    use undersign_core::merkle::MerkleTree;
+    use undersign_core::scope;
+
+    /// The two-core check agrees with arkworks' `verify_proof` on a valid proof and on every
+    /// kind of wrong one.
+    #[test]
+    fn agrees_with_arkworks_verify_proof() {
+        let depth = 4;
+        let keys = KeySet::development(depth, &[2u8; 32]).unwrap();
+        let prover = Prover::new(depth, keys.proving_key).unwrap();
+        let secret = IdentitySecret::from_bytes([5u8; 32]);
+        let attrs = Attributes([2, 1, 0, 7]);
+        let tree =
+            MerkleTree::from_leaves(depth, vec![member_leaf(secret.commitment(), &attrs)]).unwrap();
+        let statement = undersign_circuit::Statement::new(
+            secret.sk(),
+            &attrs,
+            &tree.path(0).unwrap(),
+            tree.root(),
+            scope::petition_scope(b"petition"),
+            scope::message(None),
+            Mask::from_slots(&[1]).unwrap(),
+        );
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let proof = prover.prove(&statement, &mut rng).unwrap();
+        let verifier = prover.verifier();
+        let public = statement.public;
+        let g1 = (G1Projective::generator() * Fr::rand(&mut rng)).into_affine();
+        let g2 = (G2Projective::generator() * Fr::rand(&mut rng)).into_affine();
+        let mut wrong_input = public;
+        wrong_input.nullifier += Fr::from(1u64);
+        let cases = [
+            (proof.clone(), public, true),
+            (proof.clone(), wrong_input, false),
+            (
+                Proof {
+                    a: g1,
+                    ..proof.clone()
+                },
+                public,
+                false,
+            ),
+            (
+                Proof {
+                    b: g2,
+                    ..proof.clone()
+                },
+                public,
+                false,
+            ),
+            (
+                Proof {
+                    c: g1,
+                    ..proof.clone()
+                },
+                public,
+                false,
+            ),
+            (
+                Proof {
+                    a: G1Affine::zero(),
+                    ..proof.clone()
+                },
+                public,
+                false,
+            ),
+            (
+                Proof {
+                    b: G2Affine::zero(),
+                    ..proof.clone()
+                },
+                public,
+                false,
+            ),
+            (
+                Proof {
+                    c: G1Affine::zero(),
+                    ..proof.clone()
+                },
+                public,
+                false,
+            ),
+        ];
+        for (i, (proof, public, valid)) in cases.into_iter().enumerate() {
+            let theirs =
+                Groth16::<Bn254>::verify_proof(verifier.prepared(), &proof, &public.to_vec());
+            assert_eq!(theirs, Ok(valid), "case {i}: arkworks");
+            assert_eq!(verifier.verify(&proof, &public), valid, "case {i}: ours");
         }
     }
 }
