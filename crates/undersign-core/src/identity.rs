@@ -61,16 +61,24 @@ pub fn member_leaf(commitment: Fr, attributes: &Attributes) -> Fr {
 
 /// The leaves of many members, `member_leaf` of each `(commitment, attributes)`, or `0` for
 /// `None` (a removed member); batched and parallel (see [`poseidon::hash2_batch`]).
-pub fn member_leaves(members: &[Option<(Fr, &Attributes)>]) -> Vec<Fr> {
+pub fn member_leaves<'a>(
+    members: impl IntoIterator<Item = Option<(Fr, &'a Attributes)>>,
+) -> Vec<Fr> {
+    let mut removed = Vec::new();
     let pairs: Vec<[Fr; 2]> = members
-        .iter()
-        .map(|m| m.map_or([Fr::ZERO; 2], |(c, a)| [c, a.packed()]))
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| match m {
+            Some((commitment, attributes)) => [commitment, attributes.packed()],
+            None => {
+                removed.push(i);
+                [Fr::ZERO; 2]
+            }
+        })
         .collect();
     let mut leaves = poseidon::hash2_batch(&pairs);
-    for (leaf, member) in leaves.iter_mut().zip(members) {
-        if member.is_none() {
-            *leaf = Fr::ZERO;
-        }
+    for i in removed {
+        leaves[i] = Fr::ZERO;
     }
     leaves
 }
@@ -118,7 +126,7 @@ mod tests {
             .enumerate()
             .map(|(i, a)| (i % 7 != 3).then(|| (commitment(Fr::from(i as u64 + 1)), a)))
             .collect();
-        let leaves = member_leaves(&members);
+        let leaves = member_leaves(members.iter().copied());
         assert_eq!(leaves.len(), members.len());
         for (leaf, member) in leaves.iter().zip(&members) {
             match member {

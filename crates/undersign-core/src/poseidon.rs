@@ -191,14 +191,8 @@ pub fn hash2_batch(pairs: &[[Fr; 2]]) -> Vec<Fr> {
 fn hash2_into(pairs: &[[Fr; 2]], out: &mut [Fr]) {
     debug_assert_eq!(pairs.len(), out.len());
     #[cfg(target_arch = "x86_64")]
-    {
-        static TABLES: OnceLock<lanes::Tables> = OnceLock::new();
-        if lanes::available() {
-            let tables = TABLES.get_or_init(|| lanes::Tables::new(optimized2()));
-            if lanes::hash2_chunks(tables, pairs, out) {
-                return;
-            }
-        }
+    if lanes::hash2_chunks(pairs, out) {
+        return;
     }
     hash2_scalar(pairs, out);
 }

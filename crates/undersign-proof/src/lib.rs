@@ -28,3 +28,33 @@ pub type Proof = ark_groth16::Proof<Bn254>;
 pub type ProvingKey = ark_groth16::ProvingKey<Bn254>;
 /// A Groth16 verifying key over BN254.
 pub type VerifyingKey = ark_groth16::VerifyingKey<Bn254>;
+
+#[cfg(test)]
+mod tests {
+    use crate::keys::KeySet;
+    use crate::{Prover, Statement};
+    use undersign_core::attributes::{Attributes, Mask};
+    use undersign_core::identity::{member_leaf, IdentitySecret};
+    use undersign_core::merkle::MerkleTree;
+    use undersign_core::scope;
+
+    /// A development-key prover and a true statement for the only member of a registry.
+    pub(crate) fn one_member_prover(depth: u32) -> (Prover, Statement) {
+        let keys = KeySet::development(depth, &[1u8; 32]).unwrap();
+        let prover = Prover::new(depth, keys.proving_key).unwrap();
+        let secret = IdentitySecret::from_bytes([3u8; 32]);
+        let attrs = Attributes([1, 2, 3, 0]);
+        let tree =
+            MerkleTree::from_leaves(depth, vec![member_leaf(secret.commitment(), &attrs)]).unwrap();
+        let statement = Statement::new(
+            secret.sk(),
+            &attrs,
+            &tree.path(0).unwrap(),
+            tree.root(),
+            scope::petition_scope(b"petition"),
+            scope::message(Some("hello")),
+            Mask::from_slots(&[0, 2]).unwrap(),
+        );
+        (prover, statement)
+    }
+}

@@ -230,34 +230,14 @@ fn create_proof(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::KeySet;
     use ark_bn254::Bn254;
     use ark_groth16::Groth16;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
-    use undersign_core::attributes::{Attributes, Mask};
-    use undersign_core::identity::{member_leaf, IdentitySecret};
-    use undersign_core::merkle::MerkleTree;
-    use undersign_core::scope;
 
     #[test]
     fn same_proof_as_arkworks_for_the_same_randomness() {
-        let depth = 4;
-        let keys = KeySet::development(depth, &[1u8; 32]).unwrap();
-        let prover = Prover::new(depth, keys.proving_key).unwrap();
-        let secret = IdentitySecret::from_bytes([3u8; 32]);
-        let attrs = Attributes([1, 2, 3, 0]);
-        let tree =
-            MerkleTree::from_leaves(depth, vec![member_leaf(secret.commitment(), &attrs)]).unwrap();
-        let statement = Statement::new(
-            secret.sk(),
-            &attrs,
-            &tree.path(0).unwrap(),
-            tree.root(),
-            scope::petition_scope(b"petition"),
-            scope::message(Some("hello")),
-            Mask::from_slots(&[0, 2]).unwrap(),
-        );
+        let (prover, statement) = crate::tests::one_member_prover(4);
         let full = prover.full_assignment(&statement).unwrap();
         let mut rng = ChaCha20Rng::seed_from_u64(11);
         let randomness = [

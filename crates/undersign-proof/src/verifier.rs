@@ -7,8 +7,7 @@ use ark_bn254::{Bn254, Config, Fq12};
 use ark_ec::bn::G2Prepared;
 use ark_ec::pairing::{MillerLoopOutput, Pairing};
 use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::PrimeField;
-use ark_groth16::PreparedVerifyingKey;
+use ark_groth16::{Groth16, PreparedVerifyingKey};
 use thiserror::Error;
 use undersign_circuit::{PublicInputs, NUM_PUBLIC_INPUTS};
 
@@ -121,11 +120,7 @@ impl Verifier {
 
     /// `e(P, −γ)` before the final exponentiation, `P` the commitment to the public inputs.
     fn inputs_part(&self, public: &PublicInputs) -> Option<Fq12> {
-        let vk = &self.prepared.vk;
-        let mut inputs = vk.gamma_abc_g1[0].into_group();
-        for (x, base) in public.to_vec().iter().zip(&vk.gamma_abc_g1[1..]) {
-            inputs += base.mul_bigint(x.into_bigint());
-        }
+        let inputs = Groth16::<Bn254>::prepare_inputs(&self.prepared, &public.to_vec()).ok()?;
         miller::multi_miller_loop(&[(inputs.into_affine(), &self.prepared.gamma_g2_neg_pc)])
     }
 
@@ -142,39 +137,17 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::KeySet;
-    use crate::Prover;
     use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
     use ark_ec::PrimeGroup;
     use ark_ff::UniformRand;
-    use ark_groth16::Groth16;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
-    use undersign_core::attributes::{Attributes, Mask};
-    use undersign_core::identity::{member_leaf, IdentitySecret};
-    use undersign_core::merkle::MerkleTree;
-    use undersign_core::scope;
 
     /// The two-core check agrees with arkworks' `verify_proof` on a valid proof and on every
     /// kind of wrong one.
     #[test]
     fn agrees_with_arkworks_verify_proof() {
-        let depth = 4;
-        let keys = KeySet::development(depth, &[2u8; 32]).unwrap();
-        let prover = Prover::new(depth, keys.proving_key).unwrap();
-        let secret = IdentitySecret::from_bytes([5u8; 32]);
-        let attrs = Attributes([2, 1, 0, 7]);
-        let tree =
-            MerkleTree::from_leaves(depth, vec![member_leaf(secret.commitment(), &attrs)]).unwrap();
-        let statement = undersign_circuit::Statement::new(
-            secret.sk(),
-            &attrs,
-            &tree.path(0).unwrap(),
-            tree.root(),
-            scope::petition_scope(b"petition"),
-            scope::message(None),
-            Mask::from_slots(&[1]).unwrap(),
-        );
+        let (prover, statement) = crate::tests::one_member_prover(4);
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         let proof = prover.prove(&statement, &mut rng).unwrap();
         let verifier = prover.verifier();

@@ -476,12 +476,11 @@ impl Registry {
 
     /// Every leaf, in order: `Poseidon(commitment, attrs)`, or 0 for a removed member.
     pub fn leaves(&self) -> Vec<Fr> {
-        let members: Vec<Option<(Fr, &Attributes)>> = self
-            .members
-            .iter()
-            .map(|m| m.as_ref().map(|m| (m.commitment, &m.attributes)))
-            .collect();
-        member_leaves(&members)
+        member_leaves(
+            self.members
+                .iter()
+                .map(|m| m.as_ref().map(|m| (m.commitment, &m.attributes))),
+        )
     }
 
     /// The Merkle tree over the current leaves.

@@ -32,6 +32,8 @@
 //! read as an arkworks form (`X/2^256 = 16·v`) times `1/16`. Three scalar multiplications per
 //! hash, against about 600 in the permutation.
 
+use std::sync::OnceLock;
+
 use ark_bn254::Fr;
 use ark_ff::{BigInt, MontFp, PrimeField};
 use std::arch::x86_64::{
@@ -184,10 +186,12 @@ pub(super) fn available() -> bool {
 
 /// `out[i] = hash2(pairs[i][0], pairs[i][1])` for equal-length slices, eight at a time.
 /// Returns `false` (and leaves `out` untouched) if this CPU lacks AVX-512 IFMA.
-pub(super) fn hash2_chunks(tables: &Tables, pairs: &[[Fr; 2]], out: &mut [Fr]) -> bool {
+pub(super) fn hash2_chunks(pairs: &[[Fr; 2]], out: &mut [Fr]) -> bool {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
     if !available() {
         return false;
     }
+    let tables = TABLES.get_or_init(|| Tables::new(super::optimized2()));
     let mut pairs = pairs.chunks_exact(LANES);
     let mut outs = out.chunks_exact_mut(LANES);
     for (chunk, dst) in (&mut pairs).zip(&mut outs) {
