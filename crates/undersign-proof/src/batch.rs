@@ -184,14 +184,13 @@ fn combined_check(verifier: &Verifier, items: &[Item], coefficients: &[Coefficie
     let Some(product) = product else {
         return false;
     };
-    let tail = Bn254::multi_miller_loop(
-        [inputs.into_affine(), c_sum.into_affine()].map(<Bn254 as Pairing>::G1Prepared::from),
-        [
-            prepared.gamma_g2_neg_pc.clone(),
-            prepared.delta_g2_neg_pc.clone(),
-        ],
-    );
-    let Some(lhs) = Bn254::final_exponentiation(MillerLoopOutput(product * tail.0)) else {
+    let Some(tail) = miller::multi_miller_loop(&[
+        (inputs.into_affine(), &prepared.gamma_g2_neg_pc),
+        (c_sum.into_affine(), &prepared.delta_g2_neg_pc),
+    ]) else {
+        return false;
+    };
+    let Some(lhs) = Bn254::final_exponentiation(MillerLoopOutput(product * tail)) else {
         return false;
     };
     let rhs = prepared
