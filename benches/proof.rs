@@ -1,9 +1,9 @@
 //! Proving and verification benchmarks (`cargo bench --bench proof`).
 
-use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
+use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::pairing::Pairing;
-use ark_ec::{CurveGroup, PrimeGroup};
-use ark_ff::UniformRand;
+use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
+use ark_ff::{BigInt, PrimeField, UniformRand};
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -11,6 +11,7 @@ use undersign::core::attributes::{Attributes, Mask};
 use undersign::core::identity::{member_leaf, IdentitySecret};
 use undersign::core::merkle::MerkleTree;
 use undersign::proof::encoding::ProofBytes;
+use undersign::proof::msm;
 use undersign::proof::subgroup::g2_in_subgroup_assuming_on_curve;
 use undersign::proof::{KeySet, Prover, Statement};
 
@@ -96,5 +97,37 @@ fn bench_verify_parts(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_prove_verify, bench_verify_parts);
+/// The prover's multi-scalar multiplications at depth 20 (about 5,600 variables; the `H` query
+/// has 8,192 points): batch-affine buckets (`undersign::proof::msm`) against arkworks'.
+fn bench_msm(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let mut group = c.benchmark_group("msm");
+    group.sample_size(10);
+    let g1: Vec<G1Affine> = (0..8192)
+        .map(|_| (G1Projective::generator() * Fr::rand(&mut rng)).into_affine())
+        .collect();
+    let g2: Vec<G2Affine> = (0..5600)
+        .map(|_| (G2Projective::generator() * Fr::rand(&mut rng)).into_affine())
+        .collect();
+    let scalars: Vec<BigInt<4>> = (0..8192)
+        .map(|_| Fr::rand(&mut rng).into_bigint())
+        .collect();
+    for n in [5600usize, 8192] {
+        group.bench_function(format!("G1, {n} points, batch-affine"), |b| {
+            b.iter(|| msm::msm(&g1[..n], &scalars[..n]))
+        });
+        group.bench_function(format!("G1, {n} points, arkworks"), |b| {
+            b.iter(|| G1Projective::msm_bigint(&g1[..n], &scalars[..n]))
+        });
+    }
+    group.bench_function("G2, 5600 points, batch-affine", |b| {
+        b.iter(|| msm::msm(&g2, &scalars[..5600]))
+    });
+    group.bench_function("G2, 5600 points, arkworks", |b| {
+        b.iter(|| G2Projective::msm_bigint(&g2, &scalars[..5600]))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_prove_verify, bench_verify_parts, bench_msm);
 criterion_main!(benches);

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod encoding;
 pub mod keys;
 mod miller;
+pub mod msm;
 pub mod prover;
 pub mod subgroup;
 pub mod verifier;

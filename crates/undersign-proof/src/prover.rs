@@ -3,10 +3,11 @@
 //! The circuit's shape is synthesized once when a [`Prover`] is built; each proof only
 //! computes the witness assignment and runs the QAP witness map against the cached matrices.
 
+use crate::msm::msm;
 use crate::verifier::Verifier;
 use crate::{Proof, ProvingKey};
-use ark_bn254::{Fr, G1Projective, G2Projective};
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_bn254::{g1::Config as G1Config, g2::Config as G2Config, Fr, G1Projective};
+use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{BigInt, PrimeField, UniformRand};
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_poly::GeneralEvaluationDomain;
@@ -195,20 +196,20 @@ fn create_proof(
                     GeneralEvaluationDomain<Fr>,
                 >(matrices, num_inputs, num_constraints, full_assignment)?;
                 let h: Vec<BigInt<4>> = h.par_iter().map(|x| x.into_bigint()).collect();
-                Ok(G1Projective::msm_bigint(&pk.h_query, &h))
+                Ok(msm::<G1Config>(&pk.h_query, &h))
             },
             || {
                 rayon::join(
-                    || G1Projective::msm_bigint(&pk.l_query, aux),
+                    || msm::<G1Config>(&pk.l_query, aux),
                     || {
                         rayon::join(
                             || {
                                 rayon::join(
-                                    || G1Projective::msm_bigint(&pk.a_query[1..], &assignment),
-                                    || G1Projective::msm_bigint(&pk.b_g1_query[1..], &assignment),
+                                    || msm::<G1Config>(&pk.a_query[1..], &assignment),
+                                    || msm::<G1Config>(&pk.b_g1_query[1..], &assignment),
                                 )
                             },
-                            || G2Projective::msm_bigint(&pk.b_g2_query[1..], &assignment),
+                            || msm::<G2Config>(&pk.b_g2_query[1..], &assignment),
                         )
                     },
                 )
