@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod attributes;
+pub mod cpu;
 pub mod field;
 pub mod identity;
 pub mod merkle;

@@ -593,8 +593,29 @@ impl<const T: usize> Optimized<T> {
     }
 
     /// Runs the permutation on `state` and returns its first element.
+    ///
+    /// On x86-64 CPUs with BMI2 and ADX the same code runs compiled for them
+    /// ([`crate::cpu`]).
     #[inline]
-    fn permute_first(&self, mut s: [Fr; T]) -> Fr {
+    fn permute_first(&self, s: [Fr; T]) -> Fr {
+        #[cfg(target_arch = "x86_64")]
+        if crate::cpu::has_bmi2_adx() {
+            // SAFETY: the CPU has both features the function is compiled for (checked above).
+            return unsafe { self.permute_first_bmi2_adx(s) };
+        }
+        self.permute_first_portable(s)
+    }
+
+    /// [`Self::permute_first`] compiled for CPUs with BMI2 and ADX.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "bmi2,adx")]
+    fn permute_first_bmi2_adx(&self, s: [Fr; T]) -> Fr {
+        self.permute_first_portable(s)
+    }
+
+    /// The permutation itself, for any CPU.
+    #[inline(always)]
+    fn permute_first_portable(&self, mut s: [Fr; T]) -> Fr {
         let [c0, c1, c2, c3] = &self.first_constants;
         for (c, m) in [
             (c0, &self.mds),
@@ -871,5 +892,30 @@ mod tests {
                 assert_eq!(after[lane], hash2(changed[lane][0], changed[lane][1]));
             }
         }
+    }
+
+    /// The copy of the permutation compiled for BMI2 and ADX computes what the portable one
+    /// does, at every width.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn bmi2_adx_copy_matches_portable() {
+        fn check<const T: usize>(rng: &mut ChaCha20Rng) {
+            let opt = Optimized::<T>::new(cached_params(T));
+            for _ in 0..20 {
+                let state: [Fr; T] = std::array::from_fn(|_| Fr::rand(rng));
+                // SAFETY: the caller checked `has_bmi2_adx()`.
+                let fast = unsafe { opt.permute_first_bmi2_adx(state) };
+                assert_eq!(fast, opt.permute_first_portable(state), "width {T}");
+            }
+        }
+        if !crate::cpu::has_bmi2_adx() {
+            eprintln!("skipped: this CPU has no BMI2/ADX");
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(41);
+        check::<2>(&mut rng);
+        check::<3>(&mut rng);
+        check::<4>(&mut rng);
+        check::<5>(&mut rng);
     }
 }

@@ -58,6 +58,24 @@ impl ProofBytes {
     /// checks are repeated here, and G2 membership uses the fast test of [`crate::subgroup`].
     /// G1 has cofactor 1, so every G1 point on the curve is in the subgroup.
     pub fn decode(&self) -> Result<Proof, EncodingError> {
+        #[cfg(target_arch = "x86_64")]
+        if undersign_core::cpu::has_bmi2_adx() {
+            // SAFETY: the CPU has both features the function is compiled for (checked above).
+            return unsafe { self.decode_bmi2_adx() };
+        }
+        self.decode_portable()
+    }
+
+    /// [`Self::decode`] compiled for CPUs with BMI2 and ADX ([`undersign_core::cpu`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "bmi2,adx")]
+    fn decode_bmi2_adx(&self) -> Result<Proof, EncodingError> {
+        self.decode_portable()
+    }
+
+    /// [`Self::decode`] for any CPU.
+    #[inline(always)]
+    fn decode_portable(&self) -> Result<Proof, EncodingError> {
         let proof = Proof::deserialize_with_mode(&self.0[..], Compress::Yes, Validate::No)?;
         let g1_ok = |p: &ark_bn254::G1Affine| {
             p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()
@@ -132,4 +150,47 @@ pub fn verifying_key_hash(vk: &VerifyingKey) -> String {
     blake3::hash(&verifying_key_to_bytes(vk))
         .to_hex()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    /// The copy of `decode` compiled for BMI2 and ADX agrees with the portable one on a valid
+    /// proof and on every single-bit corruption of it (most of which it must reject).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn bmi2_adx_copy_matches_portable() {
+        if !undersign_core::cpu::has_bmi2_adx() {
+            eprintln!("skipped: this CPU has no BMI2/ADX");
+            return;
+        }
+        let (prover, statement) = crate::tests::one_member_prover(4);
+        let proof = prover
+            .prove(&statement, &mut ChaCha20Rng::seed_from_u64(12))
+            .unwrap();
+        let bytes = ProofBytes::encode(&proof).unwrap();
+        let outcome = |bytes: &ProofBytes| {
+            // SAFETY: checked `has_bmi2_adx()` above.
+            let fast = unsafe { bytes.decode_bmi2_adx() }.map_err(|e| e.to_string());
+            let portable = bytes.decode_portable().map_err(|e| e.to_string());
+            assert_eq!(fast, portable);
+            fast
+        };
+        assert_eq!(outcome(&bytes), Ok(proof));
+        let mut rejected = 0;
+        for byte in 0..PROOF_LEN {
+            for bit in 0..8 {
+                let mut corrupt = bytes;
+                corrupt.0[byte] ^= 1 << bit;
+                rejected += usize::from(outcome(&corrupt).is_err());
+            }
+        }
+        assert!(
+            rejected > PROOF_LEN * 8 / 2,
+            "{rejected} corruptions rejected"
+        );
+    }
 }

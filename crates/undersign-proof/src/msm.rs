@@ -28,13 +28,7 @@ pub fn msm<P: SWCurveConfig>(
 where
     P::ScalarField: PrimeField<BigInt = BigInt<4>>,
 {
-    let terms: Vec<SignedTerm> = bases
-        .iter()
-        .zip(scalars)
-        .enumerate()
-        .filter(|(_, (base, scalar))| !base.is_zero() && !scalar.is_zero())
-        .map(|(index, (_, scalar))| SignedTerm::new::<P::ScalarField>(index, scalar))
-        .collect();
+    let terms = signed_terms(bases, scalars);
     let Some(bits) = terms.iter().map(|t| t.magnitude.num_bits()).max() else {
         return Projective::<P>::ZERO;
     };
@@ -59,6 +53,23 @@ where
         total += sum;
     }
     total
+}
+
+/// The nonzero terms of `Σ scalars[i]·bases[i]`, in order.
+fn signed_terms<P: SWCurveConfig>(
+    bases: &[Affine<P>],
+    scalars: &[<P::ScalarField as PrimeField>::BigInt],
+) -> Vec<SignedTerm>
+where
+    P::ScalarField: PrimeField<BigInt = BigInt<4>>,
+{
+    bases
+        .iter()
+        .zip(scalars)
+        .enumerate()
+        .filter(|(_, (base, scalar))| !base.is_zero() && !scalar.is_zero())
+        .map(|(index, (_, scalar))| SignedTerm::new::<P::ScalarField>(index, scalar))
+        .collect()
 }
 
 /// One nonzero term: the base's index, the scalar's shorter signed form `±magnitude`.
@@ -137,7 +148,38 @@ fn window_value(limbs: &[u64; 4], start: usize, len: usize) -> i64 {
 
 /// `Σ_t digit_t·base_t` for one window: buckets filled by batch-affine addition, then the
 /// running sum `Σ_b b·B_b`.
+///
+/// On x86-64 CPUs with BMI2 and ADX the same code runs compiled for them
+/// ([`undersign_core::cpu`]).
 fn window_sum<'a, P: SWCurveConfig>(
+    bases: &[Affine<P>],
+    terms: &[SignedTerm],
+    digits: impl Iterator<Item = &'a i32>,
+    window_bits: usize,
+) -> Projective<P> {
+    #[cfg(target_arch = "x86_64")]
+    if undersign_core::cpu::has_bmi2_adx() {
+        // SAFETY: the CPU has both features the function is compiled for (checked above).
+        return unsafe { window_sum_bmi2_adx(bases, terms, digits, window_bits) };
+    }
+    window_sum_portable(bases, terms, digits, window_bits)
+}
+
+/// [`window_sum`] compiled for CPUs with BMI2 and ADX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi2,adx")]
+fn window_sum_bmi2_adx<'a, P: SWCurveConfig>(
+    bases: &[Affine<P>],
+    terms: &[SignedTerm],
+    digits: impl Iterator<Item = &'a i32>,
+    window_bits: usize,
+) -> Projective<P> {
+    window_sum_portable(bases, terms, digits, window_bits)
+}
+
+/// [`window_sum`] for any CPU.
+#[inline(always)]
+fn window_sum_portable<'a, P: SWCurveConfig>(
     bases: &[Affine<P>],
     terms: &[SignedTerm],
     digits: impl Iterator<Item = &'a i32>,
@@ -184,12 +226,14 @@ fn window_sum<'a, P: SWCurveConfig>(
 ///
 /// Each round adds the points of every group in consecutive pairs, with one inversion for
 /// the whole round, until every group holds at most one point.
+#[inline(always)]
 fn sum_groups<P: SWCurveConfig>(
     mut points: Vec<Affine<P>>,
     mut starts: Vec<usize>,
 ) -> Vec<Affine<P>> {
     let groups = starts.len() - 1;
     let mut denominators: Vec<P::BaseField> = Vec::with_capacity(points.len() / 2);
+    let mut prefix_products: Vec<P::BaseField> = Vec::with_capacity(points.len() / 2);
     loop {
         let longest = (0..groups)
             .map(|g| starts[g + 1] - starts[g])
@@ -206,7 +250,7 @@ fn sum_groups<P: SWCurveConfig>(
                 denominators.push(pair_denominator(&pair[0], &pair[1]));
             }
         }
-        ark_ff::serial_batch_inversion_and_mul(&mut denominators, &P::BaseField::ONE);
+        batch_invert(&mut denominators, &mut prefix_products);
 
         // Add the pairs and compact each group to the front of its new range.
         let mut write = 0;
@@ -246,8 +290,33 @@ fn sum_groups<P: SWCurveConfig>(
         .collect()
 }
 
+/// Replaces every nonzero element of `values` by its inverse, with one field inversion and
+/// three multiplications per element (Montgomery's trick); zeros stay zero. `prefix_products`
+/// is scratch space.
+#[inline(always)]
+fn batch_invert<F: Field>(values: &mut [F], prefix_products: &mut Vec<F>) {
+    prefix_products.clear();
+    let mut product = F::ONE;
+    for value in values.iter() {
+        prefix_products.push(product);
+        if *value != F::ZERO {
+            product *= value;
+        }
+    }
+    // A product of nonzero elements is nonzero: the inverse exists.
+    let mut inverse = product.inverse().unwrap_or(F::ZERO);
+    for (value, before) in values.iter_mut().zip(prefix_products.iter()).rev() {
+        if *value != F::ZERO {
+            let value_inverse = inverse * before;
+            inverse *= *value;
+            *value = value_inverse;
+        }
+    }
+}
+
 /// The slope denominator of `p + q` (both finite): `x_q − x_p`, or `2·y_p` when `p = q`;
 /// zero when the sum is infinity.
+#[inline(always)]
 fn pair_denominator<P: SWCurveConfig>(p: &Affine<P>, q: &Affine<P>) -> P::BaseField {
     if p.x != q.x {
         q.x - p.x
@@ -259,6 +328,7 @@ fn pair_denominator<P: SWCurveConfig>(p: &Affine<P>, q: &Affine<P>) -> P::BaseFi
 }
 
 /// `p + q` (both finite) given the inverse of [`pair_denominator`] (zero if it was zero).
+#[inline(always)]
 fn add_with_inverse<P: SWCurveConfig>(
     p: &Affine<P>,
     q: &Affine<P>,
@@ -282,7 +352,7 @@ fn add_with_inverse<P: SWCurveConfig>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+    use ark_bn254::{Fq, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
     use ark_ec::{CurveGroup, VariableBaseMSM};
     use ark_ff::UniformRand;
     use rand::{Rng, SeedableRng};
@@ -400,5 +470,56 @@ mod tests {
                 assert_eq!(value.into_bigint(), scalar);
             }
         }
+    }
+
+    #[test]
+    fn batch_inversion_skips_zeros() {
+        let mut rng = ChaCha20Rng::seed_from_u64(10);
+        let zero = Fq::from(0u64);
+        let values = [
+            Fq::rand(&mut rng),
+            zero,
+            Fq::rand(&mut rng),
+            zero,
+            Fq::rand(&mut rng),
+        ];
+        let mut inverted = values;
+        batch_invert(&mut inverted, &mut Vec::new());
+        for (value, inverse) in values.iter().zip(&inverted) {
+            assert_eq!(*inverse, value.inverse().unwrap_or(zero));
+        }
+        let mut zeros = [zero; 3];
+        batch_invert(&mut zeros, &mut Vec::new());
+        assert_eq!(zeros, [zero; 3]);
+    }
+
+    /// The copy of a window's sum compiled for BMI2 and ADX computes what the portable one
+    /// does, on G1 and G2.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn bmi2_adx_copy_matches_portable() {
+        fn check<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scalars: &[BigInt<4>]) {
+            let terms = signed_terms(bases, scalars);
+            let (window_bits, windows) = (6, 43);
+            let digits = signed_digits(&terms, window_bits, windows);
+            for w in 0..windows {
+                let window = || digits.iter().skip(w).step_by(windows);
+                // SAFETY: the caller checked `has_bmi2_adx()`.
+                let fast = unsafe { window_sum_bmi2_adx(bases, &terms, window(), window_bits) };
+                assert_eq!(
+                    fast,
+                    window_sum_portable(bases, &terms, window(), window_bits)
+                );
+            }
+        }
+        if !undersign_core::cpu::has_bmi2_adx() {
+            eprintln!("skipped: this CPU has no BMI2/ADX");
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let g1: Vec<G1Affine> = (0..200).map(|_| G1Affine::rand(&mut rng)).collect();
+        check(&g1, &mixed_scalars(200, &mut rng));
+        let g2: Vec<G2Affine> = (0..50).map(|_| G2Affine::rand(&mut rng)).collect();
+        check(&g2, &mixed_scalars(50, &mut rng));
     }
 }
