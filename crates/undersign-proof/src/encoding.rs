@@ -152,7 +152,7 @@ pub fn verifying_key_hash(vk: &VerifyingKey) -> String {
         .to_string()
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
     use rand::SeedableRng;
@@ -160,7 +160,6 @@ mod tests {
 
     /// The copy of `decode` compiled for BMI2 and ADX agrees with the portable one on a valid
     /// proof and on every single-bit corruption of it (most of which it must reject).
-    #[cfg(target_arch = "x86_64")]
     #[test]
     fn bmi2_adx_copy_matches_portable() {
         if !undersign_core::cpu::has_bmi2_adx() {
