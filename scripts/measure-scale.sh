@@ -8,6 +8,8 @@ work=${1:-target/measure}
 mkdir -p "$work"
 cargo build --release --quiet
 bin=$PWD/target/release/undersign
+# The VM's speed drifts with its host: print it first, to compare runs by.
+cargo run --release --quiet --example host_speed
 timed() { /usr/bin/time -f "  elapsed %e s, peak RSS %M KiB" "$@"; }
 
 echo "== 1. audit of a 100,000-signature bundle (simulated proofs, 16 real)"
