@@ -2,7 +2,7 @@
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::pairing::Pairing;
-use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
+use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{BigInt, PrimeField, UniformRand};
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
@@ -11,9 +11,10 @@ use undersign::core::attributes::{Attributes, Mask};
 use undersign::core::identity::{member_leaf, IdentitySecret};
 use undersign::core::merkle::MerkleTree;
 use undersign::proof::encoding::ProofBytes;
+use undersign::proof::inputs::InputCommitment;
 use undersign::proof::msm;
 use undersign::proof::subgroup::g2_in_subgroup_assuming_on_curve;
-use undersign::proof::{KeySet, Prover, Statement};
+use undersign::proof::{KeySet, Prover, PublicInputs, Statement};
 
 fn statement(depth: u32, rng: &mut ChaCha20Rng) -> Statement {
     let secrets: Vec<IdentitySecret> = (0..64)
@@ -93,6 +94,33 @@ fn bench_verify_parts(c: &mut Criterion) {
     let miller = Bn254::multi_miller_loop([a], [prepared.clone()]);
     group.bench_function("final exponentiation", |bench| {
         bench.iter(|| Bn254::final_exponentiation(miller))
+    });
+    // The commitment to six public inputs: precomputed tables against arkworks' way (one
+    // double-and-add per input, as in `Groth16::prepare_inputs`).
+    let gamma_abc: Vec<G1Affine> = (0..7)
+        .map(|_| (G1Projective::generator() * Fr::rand(&mut rng)).into_affine())
+        .collect();
+    let public = PublicInputs {
+        root: Fr::rand(&mut rng),
+        scope: Fr::rand(&mut rng),
+        nullifier: Fr::rand(&mut rng),
+        message: Fr::rand(&mut rng),
+        mask: Fr::from(5u64),
+        disclosed: Fr::from(0x0004_0001u64),
+    };
+    let inputs = public.to_vec();
+    let tables = InputCommitment::new(&gamma_abc).expect("seven bases");
+    group.bench_function("input commitment, 6 inputs, tables", |bench| {
+        bench.iter(|| tables.commit(&public))
+    });
+    group.bench_function("input commitment, 6 inputs, arkworks", |bench| {
+        bench.iter(|| {
+            let mut sum = G1Projective::from(gamma_abc[0]);
+            for (x, base) in inputs.iter().zip(&gamma_abc[1..]) {
+                sum += base.mul_bigint(x.into_bigint());
+            }
+            sum
+        })
     });
     group.finish();
 }

@@ -7,6 +7,7 @@
 
 use crate::subgroup::g2_in_subgroup_assuming_on_curve;
 use crate::{Proof, VerifyingKey};
+use ark_bn254::G1Affine;
 use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
 };
@@ -14,6 +15,9 @@ use thiserror::Error;
 
 /// Length of an encoded proof in bytes.
 pub const PROOF_LEN: usize = 128;
+
+/// Where `C` starts in an encoded proof (after `A`, 32 bytes, and `B`, 64 bytes).
+const C_OFFSET: usize = 96;
 
 /// Why a proof or key could not be decoded.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -91,6 +95,18 @@ impl ProofBytes {
             ));
         }
         Ok(proof)
+    }
+
+    /// `C` alone, with the same checks as [`Self::decode`] (canonical, on the curve; G1 has
+    /// cofactor 1), for a verifier that uses `C` apart from `A` and `B`.
+    pub(crate) fn c_point(&self) -> Result<G1Affine, EncodingError> {
+        let c = G1Affine::deserialize_with_mode(&self.0[C_OFFSET..], Compress::Yes, Validate::No)?;
+        if !c.is_on_curve() || !c.is_in_correct_subgroup_assuming_on_curve() {
+            return Err(EncodingError::Point(
+                "a G1 point is not on the curve".into(),
+            ));
+        }
+        Ok(c)
     }
 
     /// Reads the 128 bytes from a slice of exactly that length.
@@ -190,6 +206,39 @@ mod tests {
         assert!(
             rejected > PROOF_LEN * 8 / 2,
             "{rejected} corruptions rejected"
+        );
+    }
+
+    /// `c_point` accepts exactly the `C` that `decode` accepts: on a valid proof, and on every
+    /// single-bit corruption of `C` (those of `A` and `B` leave `C` valid).
+    #[test]
+    fn c_point_agrees_with_decode() {
+        let (prover, statement) = crate::tests::one_member_prover(4);
+        let proof = prover
+            .prove(&statement, &mut ChaCha20Rng::seed_from_u64(13))
+            .unwrap();
+        let bytes = ProofBytes::encode(&proof).unwrap();
+        assert_eq!(bytes.c_point(), Ok(proof.c));
+        let mut rejected = 0;
+        for byte in 0..PROOF_LEN {
+            for bit in 0..8 {
+                let mut corrupt = bytes;
+                corrupt.0[byte] ^= 1 << bit;
+                let c = corrupt.c_point();
+                if byte < C_OFFSET {
+                    assert_eq!(c, Ok(proof.c), "byte {byte} bit {bit}");
+                } else {
+                    assert_eq!(c.is_ok(), corrupt.decode().is_ok(), "byte {byte} bit {bit}");
+                    if let (Ok(c), Ok(decoded)) = (&c, corrupt.decode()) {
+                        assert_eq!(*c, decoded.c);
+                    }
+                    rejected += usize::from(c.is_err());
+                }
+            }
+        }
+        assert!(
+            rejected > 32 * 8 / 2,
+            "{rejected} corruptions of C rejected"
         );
     }
 }

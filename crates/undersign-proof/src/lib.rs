@@ -3,10 +3,12 @@
 //! - [`keys`]: the development (single-party) setup, key files identified by blake3 hashes;
 //! - [`prover`]: proving with constraint matrices synthesized once per loaded key;
 //! - [`verifier`]: verification with a prepared verifying key;
+//! - [`inputs`]: the commitment to a proof's public inputs, from precomputed tables;
 //! - [`encoding`]: the 128-byte compressed proof and strict decoders.
 
 pub mod batch;
 pub mod encoding;
+pub mod inputs;
 pub mod keys;
 mod miller;
 pub mod msm;

@@ -1,13 +1,14 @@
 //! Verification with a prepared verifying key (`SPEC.md` §Proofs).
 
 use crate::encoding::{verifying_key_hash, EncodingError, ProofBytes};
+use crate::inputs::InputCommitment;
 use crate::miller;
 use crate::{Proof, VerifyingKey};
-use ark_bn254::{Bn254, Config, Fq12};
+use ark_bn254::{Bn254, Config, Fq12, G1Affine, G2Affine};
 use ark_ec::bn::G2Prepared;
 use ark_ec::pairing::{MillerLoopOutput, Pairing};
 use ark_ec::{AffineRepr, CurveGroup};
-use ark_groth16::{Groth16, PreparedVerifyingKey};
+use ark_groth16::PreparedVerifyingKey;
 use thiserror::Error;
 use undersign_circuit::{PublicInputs, NUM_PUBLIC_INPUTS};
 
@@ -38,17 +39,16 @@ pub enum VerifyingKeyError {
 pub struct Verifier {
     verifying_key: VerifyingKey,
     prepared: PreparedVerifyingKey<Bn254>,
+    inputs: InputCommitment,
     hash: String,
 }
 
 impl Verifier {
     /// Prepares `verifying_key`, checking it has one commitment per public input plus one.
     pub fn new(verifying_key: VerifyingKey) -> Result<Self, VerifyingKeyError> {
-        if verifying_key.gamma_abc_g1.len() != NUM_PUBLIC_INPUTS + 1 {
-            return Err(VerifyingKeyError::WrongInputCount(
-                verifying_key.gamma_abc_g1.len(),
-            ));
-        }
+        let inputs = InputCommitment::new(&verifying_key.gamma_abc_g1).ok_or(
+            VerifyingKeyError::WrongInputCount(verifying_key.gamma_abc_g1.len()),
+        )?;
         // With γ or δ at infinity anyone could forge (A = α, B = β); refuse such keys.
         let vk = &verifying_key;
         if vk.alpha_g1.is_zero()
@@ -63,6 +63,7 @@ impl Verifier {
         Ok(Self {
             verifying_key,
             prepared,
+            inputs,
             hash,
         })
     }
@@ -85,43 +86,55 @@ impl Verifier {
     /// Whether `proof` verifies for `public`:
     /// `e(A, B) · e(P, −γ) · e(C, −δ) = e(α, β)` with `P = γ_abc[0] + Σ x_j·γ_abc[j+1]`.
     ///
-    /// The same check as `ark_groth16`'s `verify_proof`, on two cores: `e(A, B)·e(C, −δ)`
-    /// (which needs `B` prepared) on one, the input commitment `P` and `e(P, −γ)` on the other;
-    /// then one final exponentiation.
+    /// The same check as `ark_groth16`'s `verify_proof`, on two cores: `e(A, B)` (which needs
+    /// `B` prepared) on one; the input commitment `P` (from precomputed tables, see
+    /// [`crate::inputs`]) and `e(P, −γ)·e(C, −δ)` (whose G2 points are prepared already) on the
+    /// other; then one final exponentiation.
     pub fn verify(&self, proof: &Proof, public: &PublicInputs) -> bool {
-        let (proof_part, inputs_part) =
-            rayon::join(|| self.proof_part(proof), || self.inputs_part(public));
-        self.finish(proof_part, inputs_part)
+        let (proof_part, key_part) = rayon::join(
+            || self.proof_part(&proof.a, &proof.b),
+            || self.key_part(public, &proof.c),
+        );
+        self.finish(proof_part, key_part)
     }
 
-    /// Decodes (with full point validation) and verifies an encoded proof. The decoding runs
-    /// alongside the input commitment, which does not need the proof.
+    /// Decodes (with full point validation) and verifies an encoded proof. `A` and `B` are
+    /// decoded on one core, `C` (a cheap G1 point) on the other, alongside the input commitment.
     pub fn verify_bytes(
         &self,
         proof: &ProofBytes,
         public: &PublicInputs,
     ) -> Result<(), VerifyError> {
-        let (proof_part, inputs_part) = rayon::join(
-            || proof.decode().map(|proof| self.proof_part(&proof)),
-            || self.inputs_part(public),
+        let (proof_part, key_part) = rayon::join(
+            || {
+                proof
+                    .decode()
+                    .map(|proof| self.proof_part(&proof.a, &proof.b))
+            },
+            || proof.c_point().ok().and_then(|c| self.key_part(public, &c)),
         );
-        if self.finish(proof_part?, inputs_part) {
+        // A malformed proof is reported by the full decoding, whichever point is at fault.
+        if self.finish(proof_part?, key_part) {
             Ok(())
         } else {
             Err(VerifyError::Invalid)
         }
     }
 
-    /// `e(A, B)·e(C, −δ)` before the final exponentiation.
-    fn proof_part(&self, proof: &Proof) -> Option<Fq12> {
-        let b = G2Prepared::<Config>::from(proof.b);
-        miller::multi_miller_loop(&[(proof.a, &b), (proof.c, &self.prepared.delta_g2_neg_pc)])
+    /// `e(A, B)` before the final exponentiation.
+    fn proof_part(&self, a: &G1Affine, b: &G2Affine) -> Option<Fq12> {
+        let b = G2Prepared::<Config>::from(*b);
+        miller::multi_miller_loop(&[(*a, &b)])
     }
 
-    /// `e(P, −γ)` before the final exponentiation, `P` the commitment to the public inputs.
-    fn inputs_part(&self, public: &PublicInputs) -> Option<Fq12> {
-        let inputs = Groth16::<Bn254>::prepare_inputs(&self.prepared, &public.to_vec()).ok()?;
-        miller::multi_miller_loop(&[(inputs.into_affine(), &self.prepared.gamma_g2_neg_pc)])
+    /// `e(P, −γ)·e(C, −δ)` before the final exponentiation, `P` the commitment to the public
+    /// inputs.
+    fn key_part(&self, public: &PublicInputs, c: &G1Affine) -> Option<Fq12> {
+        let inputs = self.inputs.commit(public).into_affine();
+        miller::multi_miller_loop(&[
+            (inputs, &self.prepared.gamma_g2_neg_pc),
+            (*c, &self.prepared.delta_g2_neg_pc),
+        ])
     }
 
     /// The final exponentiation of both parts' product, compared with `e(α, β)`.
@@ -140,6 +153,7 @@ mod tests {
     use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
     use ark_ec::PrimeGroup;
     use ark_ff::UniformRand;
+    use ark_groth16::Groth16;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
@@ -213,6 +227,37 @@ mod tests {
                 Groth16::<Bn254>::verify_proof(verifier.prepared(), &proof, &public.to_vec());
             assert_eq!(theirs, Ok(valid), "case {i}: arkworks");
             assert_eq!(verifier.verify(&proof, &public), valid, "case {i}: ours");
+            let bytes = ProofBytes::encode(&proof).unwrap();
+            assert_eq!(
+                verifier.verify_bytes(&bytes, &public).is_ok(),
+                valid,
+                "case {i}: ours, encoded"
+            );
         }
+    }
+
+    /// Keys with a missing or extra input commitment, or a point at infinity where none may
+    /// be, are refused.
+    #[test]
+    fn unsuitable_keys_are_refused() {
+        let (prover, _) = crate::tests::one_member_prover(4);
+        let vk = prover.verifier().verifying_key().clone();
+        let mut short = vk.clone();
+        short.gamma_abc_g1.pop();
+        let mut long = vk.clone();
+        long.gamma_abc_g1.push(vk.gamma_abc_g1[0]);
+        for (key, n) in [(short, NUM_PUBLIC_INPUTS), (long, NUM_PUBLIC_INPUTS + 2)] {
+            assert_eq!(
+                Verifier::new(key).err(),
+                Some(VerifyingKeyError::WrongInputCount(n))
+            );
+        }
+        let mut no_delta = vk.clone();
+        no_delta.delta_g2 = G2Affine::zero();
+        assert_eq!(
+            Verifier::new(no_delta).err(),
+            Some(VerifyingKeyError::PointAtInfinity)
+        );
+        assert!(Verifier::new(vk).is_ok());
     }
 }
