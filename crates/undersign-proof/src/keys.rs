@@ -12,7 +12,7 @@
 //! the hash proves it is unchanged); the verifying key is always fully validated.
 
 use crate::encoding::{verifying_key_from_bytes, verifying_key_to_bytes, EncodingError};
-use crate::prover::{ProveError, Prover};
+use crate::prover::{CircuitShape, ProveError, Prover};
 use crate::verifier::Verifier;
 use crate::{ProvingKey, VerifyingKey};
 use ark_bn254::Bn254;
@@ -301,20 +301,47 @@ pub fn read_manifest(dir: &Path) -> Result<KeyManifest, KeyError> {
 /// Loads and fully validates the verifying key of `dir`, checking its hash.
 pub fn load_verifier(dir: &Path) -> Result<(KeyManifest, Verifier), KeyError> {
     let manifest = read_manifest(dir)?;
-    let path = dir.join(&manifest.verifying_key.file);
-    let bytes = read_checked(&path, &manifest.verifying_key.blake3)?;
-    let vk = verifying_key_from_bytes(&bytes).map_err(|e| malformed(&path, e))?;
-    let verifier = Verifier::new(vk).map_err(|e| KeyError::Malformed {
-        path,
-        reason: e.to_string(),
-    })?;
+    let verifier = manifest_verifier(dir, &manifest)?;
     Ok((manifest, verifier))
 }
 
+/// The verifier of the verifying key that `manifest` (read from `dir`) names.
+fn manifest_verifier(dir: &Path, manifest: &KeyManifest) -> Result<Verifier, KeyError> {
+    let path = dir.join(&manifest.verifying_key.file);
+    let bytes = read_checked(&path, &manifest.verifying_key.blake3)?;
+    let vk = verifying_key_from_bytes(&bytes).map_err(|e| malformed(&path, e))?;
+    Verifier::new(vk).map_err(|e| KeyError::Malformed {
+        path,
+        reason: e.to_string(),
+    })
+}
+
 /// Loads the proving key of `dir` (hash-checked, then read without per-point checks), checks
-/// it matches the verifying key, and prepares a [`Prover`].
+/// it matches the verifying key, and prepares a [`Prover`]. The circuit's shape, which needs
+/// no key, is synthesized on one core while the keys are read and checked on the other.
 pub fn load_prover(dir: &Path) -> Result<(KeyManifest, Prover), KeyError> {
-    let (manifest, verifier) = load_verifier(dir)?;
+    let manifest = read_manifest(dir)?;
+    let (shape, keys) = rayon::join(
+        || CircuitShape::synthesize(manifest.depth),
+        || -> Result<(Verifier, ProvingKey), KeyError> {
+            let verifier = manifest_verifier(dir, &manifest)?;
+            let proving_key = read_proving_key(dir, &manifest, &verifier)?;
+            Ok((verifier, proving_key))
+        },
+    );
+    // A key error says more than a synthesis error that it may have caused.
+    let (verifier, proving_key) = keys?;
+    let prover = Prover::from_parts(shape?, proving_key, verifier)?;
+    Ok((manifest, prover))
+}
+
+/// The proving key `manifest` names: hash-checked, read without per-point checks, and checked
+/// against `verifier`'s key and for a consistent δ.
+fn read_proving_key(
+    dir: &Path,
+    manifest: &KeyManifest,
+    verifier: &Verifier,
+) -> Result<ProvingKey, KeyError> {
     let path = dir.join(&manifest.proving_key.file);
     let bytes = read_checked(&path, &manifest.proving_key.blake3)?;
     let body = bytes
@@ -363,8 +390,7 @@ pub fn load_prover(dir: &Path) -> Result<(KeyManifest, Prover), KeyError> {
         });
     }
     check_delta(&proving_key).map_err(|reason| KeyError::Malformed { path, reason })?;
-    let prover = Prover::new(depth, proving_key)?;
-    Ok((manifest, prover))
+    Ok(proving_key)
 }
 
 /// `e(δ₁, β₂) = e(β₁, δ₂)` with δ₁ ≠ 0: the proving key's δ in G1 is the verifying key's δ.

@@ -19,7 +19,7 @@ pub mod verifier;
 pub use ark_bn254::Bn254;
 pub use encoding::{EncodingError, ProofBytes};
 pub use keys::{CeremonyRef, KeyError, KeySet, Provenance};
-pub use prover::{ProveError, Prover};
+pub use prover::{CircuitShape, ProveError, Prover};
 pub use undersign_circuit::{
     MembershipCircuit, PublicInputs, Statement, Witness, NUM_PUBLIC_INPUTS,
 };

@@ -39,6 +39,40 @@ pub enum ProveError {
     StatementFalse,
 }
 
+/// The constraint matrices of the depth-`depth` circuit, synthesized without a witness.
+///
+/// It needs no key, so [`crate::keys::load_prover`] builds it on one core while the other
+/// reads and checks the proving key.
+pub struct CircuitShape {
+    depth: u32,
+    matrices: Vec<Matrix<Fr>>,
+    num_instance_variables: usize,
+    num_witness_variables: usize,
+    num_constraints: usize,
+}
+
+impl CircuitShape {
+    /// Synthesizes the depth-`depth` circuit's shape (about 40 ms at depth 20 on one core).
+    pub fn synthesize(depth: u32) -> Result<Self, ProveError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        MembershipCircuit::shape(depth).generate_constraints(cs.clone())?;
+        cs.finalize();
+        let matrices = cs
+            .to_matrices()?
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or(SynthesisError::PredicateNotFound)?;
+        Ok(Self {
+            depth,
+            matrices,
+            num_instance_variables: cs.num_instance_variables(),
+            num_witness_variables: cs.num_witness_variables(),
+            num_constraints: cs.num_constraints(),
+        })
+    }
+}
+
 /// A proving key with the circuit's constraint matrices, ready to prove many statements.
 pub struct Prover {
     depth: u32,
@@ -52,19 +86,33 @@ pub struct Prover {
 impl Prover {
     /// Synthesizes the depth-`depth` circuit shape once and checks it fits `proving_key`.
     pub fn new(depth: u32, proving_key: ProvingKey) -> Result<Self, ProveError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        MembershipCircuit::shape(depth).generate_constraints(cs.clone())?;
-        cs.finalize();
-        let num_instance_variables = cs.num_instance_variables();
-        let num_constraints = cs.num_constraints();
-        let num_witness_variables = cs.num_witness_variables();
-        let matrices = cs
-            .to_matrices()?
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or(SynthesisError::PredicateNotFound)?;
+        let shape = CircuitShape::synthesize(depth)?;
+        let verifier =
+            Verifier::new(proving_key.vk.clone()).map_err(|_| ProveError::KeyMismatch {
+                depth,
+                what: "verifying key",
+            })?;
+        Self::from_parts(shape, proving_key, verifier)
+    }
+
+    /// A prover from a synthesized shape, a proving key and the verifier of its verifying key,
+    /// after checking that all three fit together.
+    pub fn from_parts(
+        shape: CircuitShape,
+        proving_key: ProvingKey,
+        verifier: Verifier,
+    ) -> Result<Self, ProveError> {
+        let CircuitShape {
+            depth,
+            matrices,
+            num_instance_variables,
+            num_witness_variables,
+            num_constraints,
+        } = shape;
         let mismatch = |what| ProveError::KeyMismatch { depth, what };
+        if &proving_key.vk != verifier.verifying_key() {
+            return Err(mismatch("verifying key"));
+        }
         if proving_key.vk.gamma_abc_g1.len() != num_instance_variables {
             return Err(mismatch("number of public inputs"));
         }
@@ -81,8 +129,6 @@ impl Prover {
         if proving_key.h_query.len() < num_constraints {
             return Err(mismatch("size of the QAP domain"));
         }
-        let verifier =
-            Verifier::new(proving_key.vk.clone()).map_err(|_| mismatch("verifying key"))?;
         Ok(Self {
             depth,
             proving_key,

@@ -12,7 +12,7 @@ use undersign_core::identity::{member_leaf, IdentitySecret};
 use undersign_core::merkle::MerkleTree;
 use undersign_proof::encoding::{ProofBytes, PROOF_LEN};
 use undersign_proof::keys::{self, KeyError, KeySet};
-use undersign_proof::{Prover, PublicInputs, Statement};
+use undersign_proof::{CircuitShape, ProveError, Prover, PublicInputs, Statement, Verifier};
 
 struct Setup {
     prover: Prover,
@@ -246,6 +246,39 @@ fn a_proving_key_for_another_depth_is_refused() {
     let keyset = KeySet::development(4, &[5u8; 32]).unwrap();
     assert!(Prover::new(5, keyset.proving_key).is_err());
     assert!(KeySet::development(3, &[5u8; 32]).is_err());
+}
+
+/// `from_parts` refuses a shape of another depth and a verifier of another key, and accepts
+/// the parts that fit.
+#[test]
+fn prover_parts_must_fit_together() {
+    let keyset = KeySet::development(4, &[5u8; 32]).unwrap();
+    let other = KeySet::development(4, &[6u8; 32]).unwrap();
+    let verifier = || Verifier::new(keyset.proving_key.vk.clone()).unwrap();
+    let shape = |depth| CircuitShape::synthesize(depth).unwrap();
+    let mismatch = |result: Result<Prover, ProveError>| match result {
+        Err(ProveError::KeyMismatch { what, .. }) => what,
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("accepted"),
+    };
+    assert_eq!(
+        mismatch(Prover::from_parts(
+            shape(5),
+            keyset.proving_key.clone(),
+            verifier()
+        )),
+        "number of witness variables"
+    );
+    assert_eq!(
+        mismatch(Prover::from_parts(
+            shape(4),
+            keyset.proving_key.clone(),
+            Verifier::new(other.proving_key.vk.clone()).unwrap()
+        )),
+        "verifying key"
+    );
+    let prover = Prover::from_parts(shape(4), keyset.proving_key.clone(), verifier()).unwrap();
+    assert_eq!(prover.depth(), 4);
 }
 
 #[test]
