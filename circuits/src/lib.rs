@@ -22,7 +22,10 @@ use ark_bn254::Fr;
 use ark_ff::{AdditiveGroup, Field, Zero};
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::prelude::*;
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, Matrix, OptimizationGoal,
+    SynthesisError, SynthesisMode, R1CS_PREDICATE_LABEL,
+};
 use undersign_core::attributes::{disclosed_value, Attributes, Mask, SLOTS};
 use undersign_core::identity;
 use undersign_core::merkle::MerklePath;
@@ -180,6 +183,18 @@ enum Check {
     MaskBitBoolean,
 }
 
+/// The constraint matrices of the circuit at one depth, with its sizes.
+pub struct ShapeMatrices {
+    /// `A`, `B`, `C` as rows of `(coefficient, variable)`.
+    pub matrices: Vec<Matrix<Fr>>,
+    /// Instance variables, the constant `1` included.
+    pub num_instance_variables: usize,
+    /// Witness variables.
+    pub num_witness_variables: usize,
+    /// Constraints.
+    pub num_constraints: usize,
+}
+
 impl MembershipCircuit {
     /// The shape of the circuit at `depth`, with no witness.
     pub fn shape(depth: u32) -> Self {
@@ -189,6 +204,26 @@ impl MembershipCircuit {
             #[cfg(test)]
             omit: None,
         }
+    }
+
+    /// Synthesizes the shape at `depth` the way every key of this circuit was made (setup
+    /// mode, linear combinations inlined to minimise constraints) and returns its matrices.
+    pub fn shape_matrices(depth: u32) -> Result<ShapeMatrices, SynthesisError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        Self::shape(depth).generate_constraints(cs.clone())?;
+        cs.finalize();
+        let matrices = cs
+            .to_matrices()?
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or(SynthesisError::PredicateNotFound)?;
+        Ok(ShapeMatrices {
+            matrices,
+            num_instance_variables: cs.num_instance_variables(),
+            num_witness_variables: cs.num_witness_variables(),
+            num_constraints: cs.num_constraints(),
+        })
     }
 
     /// A circuit proving `statement`.

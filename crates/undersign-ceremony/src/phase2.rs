@@ -19,10 +19,7 @@ use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{Field, One, PrimeField, Zero};
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
-    SynthesisMode, R1CS_PREDICATE_LABEL,
-};
+use ark_relations::gr1cs::Matrix;
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use std::path::Path;
@@ -72,25 +69,14 @@ impl CircuitShape {
     /// Synthesizes the depth-`depth` membership circuit exactly as the prover does.
     pub fn new(depth: u32) -> Result<Self, CeremonyError> {
         check_depth(depth).map_err(CeremonyError::Parameter)?;
-        let err = |e: SynthesisError| CeremonyError::Circuit(e.to_string());
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        MembershipCircuit::shape(depth)
-            .generate_constraints(cs.clone())
-            .map_err(err)?;
-        cs.finalize();
-        let matrices = cs
-            .to_matrices()
-            .map_err(err)?
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or_else(|| err(SynthesisError::PredicateNotFound))?;
+        let shape = MembershipCircuit::shape_matrices(depth)
+            .map_err(|e| CeremonyError::Circuit(e.to_string()))?;
         Ok(CircuitShape {
             depth,
-            matrices,
-            num_instance: cs.num_instance_variables(),
-            num_witness: cs.num_witness_variables(),
-            num_constraints: cs.num_constraints(),
+            matrices: shape.matrices,
+            num_instance: shape.num_instance_variables,
+            num_witness: shape.num_witness_variables,
+            num_constraints: shape.num_constraints,
         })
     }
 

@@ -11,9 +11,12 @@ use crate::{PublicInputs, NUM_PUBLIC_INPUTS};
 use ark_bn254::{G1Affine, G1Projective};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{AdditiveGroup, BigInteger, PrimeField, Zero};
+use std::cmp::Ordering;
 
 /// The NAF window: digits are odd and in `(−2^(WINDOW−1), 2^(WINDOW−1))`.
 const WINDOW: usize = 7;
+// `find_wnaf` accepts windows in 2..64 only; outside it would return no digits at all.
+const _: () = assert!(WINDOW >= 2 && WINDOW < 64);
 
 /// Odd multiples `1·Q, 3·Q, …, (2^(WINDOW−1) − 1)·Q` per base.
 const TABLE_LEN: usize = 1 << (WINDOW - 2);
@@ -53,17 +56,24 @@ impl InputCommitment {
         let digits: Vec<Vec<i64>> = public
             .to_vec()
             .iter()
-            .map(|x| x.into_bigint().find_wnaf(WINDOW).unwrap_or_default())
+            .map(|x| {
+                x.into_bigint()
+                    .find_wnaf(WINDOW)
+                    .expect("WINDOW is in 2..64 (checked at compile time)")
+            })
             .collect();
         let len = digits.iter().map(Vec::len).max().unwrap_or(0);
         let mut acc = G1Projective::zero();
         for i in (0..len).rev() {
             acc.double_in_place();
             for (table, digits) in self.tables.iter().zip(&digits) {
-                match digits.get(i) {
-                    Some(&d) if d > 0 => acc += &table[(d / 2) as usize],
-                    Some(&d) if d < 0 => acc -= &table[(-d / 2) as usize],
-                    _ => {}
+                let Some(&d) = digits.get(i) else { continue };
+                debug_assert!(d.unsigned_abs() < 1 << (WINDOW - 1) && (d == 0 || d % 2 != 0));
+                // |d| ≤ 2^(WINDOW−1) − 1 and odd, so |d|/2 < TABLE_LEN.
+                match d.cmp(&0) {
+                    Ordering::Greater => acc += &table[(d / 2) as usize],
+                    Ordering::Less => acc -= &table[(-d / 2) as usize],
+                    Ordering::Equal => {}
                 }
             }
         }
@@ -88,10 +98,12 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(21);
         let random_point =
             |rng: &mut ChaCha20Rng| (G1Projective::generator() * Fr::rand(rng)).into_affine();
-        let mut vk = VerifyingKey::<Bn254>::default();
-        vk.gamma_abc_g1 = (0..=NUM_PUBLIC_INPUTS)
-            .map(|_| random_point(&mut rng))
-            .collect();
+        let vk = VerifyingKey::<Bn254> {
+            gamma_abc_g1: (0..=NUM_PUBLIC_INPUTS)
+                .map(|_| random_point(&mut rng))
+                .collect(),
+            ..Default::default()
+        };
         let mut with_infinity = vk.clone();
         with_infinity.gamma_abc_g1[2] = G1Affine::zero();
         let mut repeated = vk.clone();

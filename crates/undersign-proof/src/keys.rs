@@ -329,7 +329,7 @@ pub fn load_prover(dir: &Path) -> Result<(KeyManifest, Prover), KeyError> {
             Ok((verifier, proving_key))
         },
     );
-    // A key error says more than a synthesis error that it may have caused.
+    // Key errors first: they concern the user's files (a synthesis failure would be a bug).
     let (verifier, proving_key) = keys?;
     let prover = Prover::from_parts(shape?, proving_key, verifier)?;
     Ok((manifest, prover))

@@ -4,7 +4,7 @@
 //! computes the witness assignment and runs the QAP witness map against the cached matrices.
 
 use crate::msm::msm;
-use crate::verifier::Verifier;
+use crate::verifier::{Verifier, VerifyingKeyError};
 use crate::{Proof, ProvingKey};
 use ark_bn254::{g1::Config as G1Config, g2::Config as G2Config, Fr, G1Projective};
 use ark_ec::{AffineRepr, CurveGroup};
@@ -13,12 +13,12 @@ use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_poly::GeneralEvaluationDomain;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
-    SynthesisMode, R1CS_PREDICATE_LABEL,
+    SynthesisMode,
 };
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use thiserror::Error;
-use undersign_circuit::{MembershipCircuit, Statement};
+use undersign_circuit::{MembershipCircuit, ShapeMatrices, Statement};
 
 /// Why a proof could not be produced.
 #[derive(Debug, Error)]
@@ -45,31 +45,14 @@ pub enum ProveError {
 /// reads and checks the proving key.
 pub struct CircuitShape {
     depth: u32,
-    matrices: Vec<Matrix<Fr>>,
-    num_instance_variables: usize,
-    num_witness_variables: usize,
-    num_constraints: usize,
+    shape: ShapeMatrices,
 }
 
 impl CircuitShape {
     /// Synthesizes the depth-`depth` circuit's shape (about 40 ms at depth 20 on one core).
     pub fn synthesize(depth: u32) -> Result<Self, ProveError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        MembershipCircuit::shape(depth).generate_constraints(cs.clone())?;
-        cs.finalize();
-        let matrices = cs
-            .to_matrices()?
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or(SynthesisError::PredicateNotFound)?;
-        Ok(Self {
-            depth,
-            matrices,
-            num_instance_variables: cs.num_instance_variables(),
-            num_witness_variables: cs.num_witness_variables(),
-            num_constraints: cs.num_constraints(),
-        })
+        let shape = MembershipCircuit::shape_matrices(depth)?;
+        Ok(Self { depth, shape })
     }
 }
 
@@ -87,11 +70,13 @@ impl Prover {
     /// Synthesizes the depth-`depth` circuit shape once and checks it fits `proving_key`.
     pub fn new(depth: u32, proving_key: ProvingKey) -> Result<Self, ProveError> {
         let shape = CircuitShape::synthesize(depth)?;
-        let verifier =
-            Verifier::new(proving_key.vk.clone()).map_err(|_| ProveError::KeyMismatch {
-                depth,
-                what: "verifying key",
-            })?;
+        let verifier = Verifier::new(proving_key.vk.clone()).map_err(|e| {
+            let what = match e {
+                VerifyingKeyError::WrongInputCount(_) => "number of public inputs",
+                VerifyingKeyError::PointAtInfinity => "verifying key",
+            };
+            ProveError::KeyMismatch { depth, what }
+        })?;
         Self::from_parts(shape, proving_key, verifier)
     }
 
@@ -104,10 +89,13 @@ impl Prover {
     ) -> Result<Self, ProveError> {
         let CircuitShape {
             depth,
-            matrices,
-            num_instance_variables,
-            num_witness_variables,
-            num_constraints,
+            shape:
+                ShapeMatrices {
+                    matrices,
+                    num_instance_variables,
+                    num_witness_variables,
+                    num_constraints,
+                },
         } = shape;
         let mismatch = |what| ProveError::KeyMismatch { depth, what };
         if &proving_key.vk != verifier.verifying_key() {

@@ -98,8 +98,9 @@ impl Verifier {
         self.finish(proof_part, key_part)
     }
 
-    /// Decodes (with full point validation) and verifies an encoded proof. `A` and `B` are
-    /// decoded on one core, `C` (a cheap G1 point) on the other, alongside the input commitment.
+    /// Decodes (with full point validation) and verifies an encoded proof. The whole proof is
+    /// decoded on the core that computes `e(A, B)`, which reports any malformed point; `C` (a
+    /// cheap G1 point) is decoded again on the other core, so that `e(C, −δ)` need not wait.
     pub fn verify_bytes(
         &self,
         proof: &ProofBytes,
