@@ -94,6 +94,9 @@ impl ProofBytes {
                 "B is not in the prime-order subgroup of G2".into(),
             ));
         }
+        if Self::encode(&proof)? != *self {
+            return Err(non_canonical_infinity());
+        }
         Ok(proof)
     }
 
@@ -105,6 +108,11 @@ impl ProofBytes {
             return Err(EncodingError::Point(
                 "a G1 point is not on the curve".into(),
             ));
+        }
+        let mut canonical = [0u8; PROOF_LEN - C_OFFSET];
+        c.serialize_compressed(&mut canonical[..])?;
+        if canonical[..] != self.0[C_OFFSET..] {
+            return Err(non_canonical_infinity());
         }
         Ok(c)
     }
@@ -127,6 +135,12 @@ impl ProofBytes {
     pub fn from_hex(text: &str) -> Result<Self, EncodingError> {
         Self::from_slice(&decode_lower_hex(text)?)
     }
+}
+
+/// arkworks' decoder ignores the x-coordinate of a point flagged as infinity; the decoders here
+/// re-encode and compare, so that every point (and proof) has exactly one encoding.
+fn non_canonical_infinity() -> EncodingError {
+    EncodingError::Point("the point at infinity must be encoded with x = 0".into())
 }
 
 /// Decodes lowercase hex, rejecting upper case and any other character.
@@ -240,5 +254,40 @@ mod tests {
             rejected > 32 * 8 / 2,
             "{rejected} corruptions of C rejected"
         );
+    }
+
+    /// The point at infinity has one encoding: x = 0 with only the infinity flag. The same
+    /// flag with any other x is refused, for A, B and C alike.
+    #[test]
+    fn the_point_at_infinity_has_one_encoding() {
+        let (prover, statement) = crate::tests::one_member_prover(4);
+        let proof = prover
+            .prove(&statement, &mut ChaCha20Rng::seed_from_u64(14))
+            .unwrap();
+        // (first byte, last byte) of A, B and C.
+        for (start, end) in [(0, 32), (32, 96), (C_OFFSET, PROOF_LEN)] {
+            let mut with_infinity = proof.clone();
+            match start {
+                0 => with_infinity.a = G1Affine::default(),
+                32 => with_infinity.b = ark_bn254::G2Affine::default(),
+                _ => with_infinity.c = G1Affine::default(),
+            }
+            let canonical = ProofBytes::encode(&with_infinity).unwrap();
+            assert_eq!(canonical.0[end - 1], 0x40, "only the infinity flag");
+            assert!(canonical.0[start..end - 1].iter().all(|&b| b == 0));
+            assert_eq!(canonical.decode(), Ok(with_infinity.clone()));
+            for byte in start..end - 1 {
+                let mut other = canonical;
+                other.0[byte] = 1;
+                assert!(other.decode().is_err(), "x byte {byte} set under the flag");
+                if start == C_OFFSET {
+                    assert!(other.c_point().is_err(), "C: x byte {byte}");
+                }
+            }
+            // The y-sign bit next to the infinity flag is refused as well.
+            let mut both_flags = canonical;
+            both_flags.0[end - 1] |= 0x80;
+            assert!(both_flags.decode().is_err());
+        }
     }
 }
