@@ -299,7 +299,7 @@ fn sum_groups<P: SWCurveConfig>(
 /// three multiplications per element (Montgomery's trick); zeros stay zero. `prefix_products`
 /// is scratch space.
 #[inline(always)]
-fn batch_invert<F: Field>(values: &mut [F], prefix_products: &mut Vec<F>) {
+pub(crate) fn batch_invert<F: Field>(values: &mut [F], prefix_products: &mut Vec<F>) {
     prefix_products.clear();
     let mut product = F::ONE;
     for value in values.iter() {

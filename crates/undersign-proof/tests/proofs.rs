@@ -311,6 +311,7 @@ fn batch_verification_accepts_honest_batches_and_names_every_bad_proof() {
     assert!(verify_batch(verifier, &items, &mut rng));
     assert!(verify_batch(verifier, &[], &mut rng));
     assert!(find_invalid(verifier, &items, &mut rng).is_empty());
+    let honest = items.clone();
 
     // Altered inputs and a swapped proof element, at scattered positions.
     items[2].1.nullifier += Fr::one();
@@ -320,6 +321,25 @@ fn batch_verification_accepts_honest_batches_and_names_every_bad_proof() {
     assert!(!verify_batch(verifier, &items, &mut rng));
     assert_eq!(find_invalid(verifier, &items, &mut rng), vec![2, 5, 7]);
     assert!(!verify_batch(verifier, &items[7..8], &mut rng));
+
+    // A and B, which the batch's Miller loop walks in affine coordinates: taken from another
+    // proof, or at infinity.
+    let mut items = honest.clone();
+    items[1].0.b = other.b;
+    items[3].0.a = other.a;
+    items[4].0.b = G2Affine::zero();
+    items[6].0.a = G1Affine::zero();
+    assert!(!verify_batch(verifier, &items, &mut rng));
+    assert_eq!(find_invalid(verifier, &items, &mut rng), vec![1, 3, 4, 6]);
+
+    // A B with y = 0 (off the curve; decoding never yields one, but the API takes any):
+    // rejected and named like any other bad proof. (The batch's affine loop refuses such
+    // points and falls back to the projective one: `batch.rs` tests that on a larger chunk.)
+    let mut items = honest;
+    items[8].0.b = G2Affine::new_unchecked(other.b.x, ark_bn254::Fq2::zero());
+    assert!(!verify_batch(verifier, &items, &mut rng));
+    assert_eq!(find_invalid(verifier, &items, &mut rng), vec![8]);
+    assert!(verify_batch(verifier, &items[..8], &mut rng));
 }
 
 #[test]
