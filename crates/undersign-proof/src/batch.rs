@@ -39,8 +39,9 @@ const MIN_MILLER_CHUNK: usize = 16;
 
 /// The fewest pairs for which a chunk's Miller loop runs in affine coordinates
 /// ([`miller::multi_miller_loop_affine`]). Its 87 shared `Fq2` inversions (≈ 7 µs each on a
-/// 22–30 ns host) cost about as much as the affine steps save on 6–7 pairs; smaller chunks
-/// (the tail of a bisection) use the projective loop.
+/// 22–30 ns host) cost about what the affine loop saves on 5–6 pairs (≈ 115 µs per pair, in
+/// whole-process audits on such a host); smaller chunks (the tail of a bisection) use the
+/// projective loop.
 const MIN_AFFINE_PAIRS: usize = 16;
 
 /// Whether every proof in `items` verifies (false positives: probability ≤ 2^-128 per call).
