@@ -5,6 +5,7 @@
 //! the top bits). Text form: 256 lowercase hex digits. Decoding checks that every coordinate is
 //! canonical, that each point is on the curve and in the prime-order subgroup.
 
+use crate::decompress;
 use crate::subgroup::g2_in_subgroup_assuming_on_curve;
 use crate::{Proof, VerifyingKey};
 use ark_bn254::G1Affine;
@@ -15,6 +16,9 @@ use thiserror::Error;
 
 /// Length of an encoded proof in bytes.
 pub const PROOF_LEN: usize = 128;
+
+/// Where `B` starts in an encoded proof (after `A`, 32 bytes).
+const B_OFFSET: usize = 32;
 
 /// Where `C` starts in an encoded proof (after `A`, 32 bytes, and `B`, 64 bytes).
 const C_OFFSET: usize = 96;
@@ -80,7 +84,13 @@ impl ProofBytes {
     /// [`Self::decode`] for any CPU.
     #[inline(always)]
     fn decode_portable(&self) -> Result<Proof, EncodingError> {
-        let proof = Proof::deserialize_with_mode(&self.0[..], Compress::Yes, Validate::No)?;
+        // arkworks' `Proof::deserialize_compressed` without validation, with faster square
+        // roots; the checks follow.
+        let proof = Proof {
+            a: decompress::g1(&self.0[..B_OFFSET])?,
+            b: decompress::g2(&self.0[B_OFFSET..C_OFFSET])?,
+            c: decompress::g1(&self.0[C_OFFSET..])?,
+        };
         let g1_ok = |p: &ark_bn254::G1Affine| {
             p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()
         };
@@ -103,7 +113,7 @@ impl ProofBytes {
     /// `C` alone, with the same checks as [`Self::decode`] (canonical, on the curve; G1 has
     /// cofactor 1), for a verifier that uses `C` apart from `A` and `B`.
     pub(crate) fn c_point(&self) -> Result<G1Affine, EncodingError> {
-        let c = G1Affine::deserialize_with_mode(&self.0[C_OFFSET..], Compress::Yes, Validate::No)?;
+        let c = decompress::g1(&self.0[C_OFFSET..])?;
         if !c.is_on_curve() || !c.is_in_correct_subgroup_assuming_on_curve() {
             return Err(EncodingError::Point(
                 "a G1 point is not on the curve".into(),

@@ -7,6 +7,7 @@
 //! - [`encoding`]: the 128-byte compressed proof and strict decoders.
 
 pub mod batch;
+mod decompress;
 pub mod encoding;
 pub mod inputs;
 pub mod keys;
