@@ -163,6 +163,12 @@ mod tests {
         exponent.sub_with_borrow(&BigInt::from(3u64));
         exponent.div2();
         exponent.div2();
+        // The exponent itself: 4·e + 3 = q.
+        let mut four_e_plus_3 = exponent;
+        four_e_plus_3.mul2();
+        four_e_plus_3.mul2();
+        four_e_plus_3.add_with_carry(&BigInt::from(3u64));
+        assert_eq!(four_e_plus_3, Fq::MODULUS);
         let mut cases = vec![Fq::zero(), Fq::one(), -Fq::one(), Fq::from(2u64)];
         cases.extend((0..64).map(|_| Fq::rand(&mut rng)));
         for a in cases {
@@ -170,36 +176,61 @@ mod tests {
         }
     }
 
+    /// Checks `ours` against arkworks' `sqrt` on every case; returns how many were squares.
+    fn count_roots<F: Field>(cases: Vec<F>, ours: impl Fn(F) -> Option<F>) -> usize {
+        let mut squares = 0;
+        for a in cases {
+            let root = ours(a);
+            assert_eq!(root.is_some(), a.sqrt().is_some(), "{a}");
+            if let Some(root) = root {
+                assert_eq!(root.square(), a);
+                squares += 1;
+            }
+        }
+        squares
+    }
+
     #[test]
     fn square_roots_agree_with_arkworks() {
         let mut rng = ChaCha20Rng::seed_from_u64(22);
         let mut fq = vec![Fq::zero(), Fq::one(), -Fq::one()];
         fq.extend((0..200).map(|_| Fq::rand(&mut rng)));
-        let mut squares = 0;
-        for a in fq {
-            let ours = sqrt_fq(a);
-            assert_eq!(ours.is_some(), a.sqrt().is_some(), "{a}");
-            if let Some(root) = ours {
-                assert_eq!(root.square(), a);
-                squares += 1;
-            }
-        }
-        assert!(squares > 50 && squares < 150);
+        let squares = count_roots(fq, sqrt_fq);
+        assert!(squares > 50 && squares < 150, "{squares}");
         let real = |x: u64| Fq2::new(Fq::from(x), Fq::zero());
         let mut fq2 = vec![Fq2::zero(), Fq2::one(), -Fq2::one(), real(3), -real(3)];
         fq2.extend((0..200).map(|_| Fq2::rand(&mut rng)));
         fq2.extend((0..20).map(|_| Fq2::new(Fq::rand(&mut rng), Fq::zero())));
         fq2.extend((0..20).map(|_| Fq2::new(Fq::zero(), Fq::rand(&mut rng))));
-        let mut squares = 0;
-        for a in fq2 {
-            let ours = sqrt_fq2(a);
-            assert_eq!(ours.is_some(), a.sqrt().is_some(), "{a}");
-            if let Some(root) = ours {
-                assert_eq!(root.square(), a);
-                squares += 1;
+        let squares = count_roots(fq2, sqrt_fq2);
+        assert!(squares > 50 && squares < 200, "{squares}");
+    }
+
+    /// Decodes every case under each of the four flag combinations (the top two bits of the
+    /// last byte) with `ours` and with arkworks: both fail, or both give the same point.
+    /// Returns how many decoded.
+    fn count_decoded<const N: usize, P>(
+        cases: &[[u8; N]],
+        ours: impl Fn(&[u8]) -> Result<P, SerializationError>,
+    ) -> usize
+    where
+        P: CanonicalDeserialize + PartialEq + std::fmt::Debug,
+    {
+        let mut decoded = 0;
+        for case in cases {
+            for flags in 0..4u8 {
+                let mut bytes = *case;
+                bytes[N - 1] = (bytes[N - 1] & 0x3f) | (flags << 6);
+                let expected = arkworks::<P>(&bytes);
+                let got = ours(&bytes);
+                assert_eq!(got.is_ok(), expected.is_ok(), "{bytes:?}");
+                if let (Ok(got), Ok(expected)) = (got, expected) {
+                    assert_eq!(got, expected);
+                    decoded += 1;
+                }
             }
         }
-        assert!(squares > 50 && squares < 200);
+        decoded
     }
 
     /// Random bytes, encodings of random group points and of their negations, with every
@@ -240,33 +271,7 @@ mod tests {
         g2_modulus[32..].fill(0);
         g2_cases.push(g2_modulus);
 
-        let mut ok = [0usize; 2];
-        for case in g1_cases {
-            for flags in 0..4u8 {
-                let mut bytes = case;
-                bytes[31] = (bytes[31] & 0x3f) | (flags << 6);
-                let expected = arkworks::<G1Affine>(&bytes);
-                let ours = g1(&bytes);
-                assert_eq!(ours.is_ok(), expected.is_ok(), "{bytes:?}");
-                if let (Ok(ours), Ok(expected)) = (ours, expected) {
-                    assert_eq!(ours, expected);
-                    ok[0] += 1;
-                }
-            }
-        }
-        for case in g2_cases {
-            for flags in 0..4u8 {
-                let mut bytes = case;
-                bytes[63] = (bytes[63] & 0x3f) | (flags << 6);
-                let expected = arkworks::<G2Affine>(&bytes);
-                let ours = g2(&bytes);
-                assert_eq!(ours.is_ok(), expected.is_ok(), "{bytes:?}");
-                if let (Ok(ours), Ok(expected)) = (ours, expected) {
-                    assert_eq!(ours, expected);
-                    ok[1] += 1;
-                }
-            }
-        }
+        let ok = [count_decoded(&g1_cases, g1), count_decoded(&g2_cases, g2)];
         // Most cases decode (points under both signs, infinity), not all (random bytes).
         assert!(ok[0] > 300 && ok[1] > 300, "{ok:?}");
     }

@@ -267,6 +267,41 @@ mod tests {
         );
     }
 
+    /// `decode` accepts exactly the bytes arkworks' validating decoder accepts and that
+    /// re-encode to themselves (the one encoding of infinity), with the same points: on a
+    /// proof of random group points and every single-bit corruption of it.
+    #[test]
+    fn decode_agrees_with_arkworks_validating_decoder() {
+        use ark_ec::{CurveGroup, PrimeGroup};
+        use ark_ff::UniformRand;
+        let mut rng = ChaCha20Rng::seed_from_u64(14);
+        let mut scalar = || ark_bn254::Fr::rand(&mut rng);
+        let proof = Proof {
+            a: (ark_bn254::G1Projective::generator() * scalar()).into_affine(),
+            b: (ark_bn254::G2Projective::generator() * scalar()).into_affine(),
+            c: (ark_bn254::G1Projective::generator() * scalar()).into_affine(),
+        };
+        let bytes = ProofBytes::encode(&proof).unwrap();
+        let arkworks = |bytes: &ProofBytes| {
+            Proof::deserialize_with_mode(&bytes.0[..], Compress::Yes, Validate::Yes)
+                .ok()
+                .filter(|p| ProofBytes::encode(p).as_ref() == Ok(bytes))
+        };
+        assert_eq!(bytes.decode().ok(), Some(proof));
+        let mut accepted = 0;
+        for byte in 0..PROOF_LEN {
+            for bit in 0..8 {
+                let mut corrupt = bytes;
+                corrupt.0[byte] ^= 1 << bit;
+                let ours = corrupt.decode().ok();
+                assert_eq!(ours, arkworks(&corrupt), "byte {byte} bit {bit}");
+                accepted += usize::from(ours.is_some());
+            }
+        }
+        // Flipping a y-sign flag gives the negated point, still valid: some are accepted.
+        assert!(accepted >= 3, "{accepted}");
+    }
+
     /// The point at infinity has one encoding: x = 0 with only the infinity flag. The same
     /// flag with any other x is refused, for A, B and C alike.
     #[test]
