@@ -17,7 +17,7 @@
 //! same bytes ([`crate::encoding`]).
 
 use ark_bn254::{g1, g2, Fq, Fq2, G1Affine, G2Affine};
-use ark_ec::short_weierstrass::{SWCurveConfig, SWFlags};
+use ark_ec::short_weierstrass::{Affine, SWCurveConfig, SWFlags};
 use ark_ff::{BigInt, BigInteger, Field, MontFp, One, PrimeField, Zero};
 use ark_serialize::{CanonicalDeserializeWithFlags, SerializationError};
 
@@ -32,22 +32,25 @@ const WINDOW: usize = 5;
 /// `Validate::No`: the point at infinity if flagged so, otherwise the point with that `x` and
 /// the flagged y sign; an error if `x` is not canonical or has no `y`.
 pub(crate) fn g1(bytes: &[u8]) -> Result<G1Affine, SerializationError> {
-    let (x, flags): (Fq, SWFlags) = Fq::deserialize_with_flags(bytes)?;
-    if flags.is_infinity() {
-        return Ok(G1Affine::identity());
-    }
-    let y = sqrt_fq(g1::Config::add_b(x.square() * x)).ok_or(SerializationError::InvalidData)?;
-    Ok(G1Affine::new_unchecked(x, signed(y, flags)))
+    point::<g1::Config>(bytes, sqrt_fq)
 }
 
 /// Reads a compressed G2 point (64 bytes: `x.c0`, then `x.c1` with the flags), like [`g1`].
 pub(crate) fn g2(bytes: &[u8]) -> Result<G2Affine, SerializationError> {
-    let (x, flags): (Fq2, SWFlags) = Fq2::deserialize_with_flags(bytes)?;
+    point::<g2::Config>(bytes, sqrt_fq2)
+}
+
+/// [`g1`] and [`g2`] for a curve `P` with `sqrt` in its base field.
+fn point<P: SWCurveConfig>(
+    bytes: &[u8],
+    sqrt: fn(P::BaseField) -> Option<P::BaseField>,
+) -> Result<Affine<P>, SerializationError> {
+    let (x, flags): (P::BaseField, SWFlags) = P::BaseField::deserialize_with_flags(bytes)?;
     if flags.is_infinity() {
-        return Ok(G2Affine::identity());
+        return Ok(Affine::identity());
     }
-    let y = sqrt_fq2(g2::Config::add_b(x.square() * x)).ok_or(SerializationError::InvalidData)?;
-    Ok(G2Affine::new_unchecked(x, signed(y, flags)))
+    let y = sqrt(P::add_b(x.square() * x)).ok_or(SerializationError::InvalidData)?;
+    Ok(Affine::new_unchecked(x, signed(y, flags)))
 }
 
 /// The root arkworks picks: the smaller of `±y` (in arkworks' order) if the flags say
