@@ -346,6 +346,70 @@ mod tests {
         assert_eq!(report.count, 300);
     }
 
+    /// The `"proof":"…"` value of a signature line.
+    fn proof_of(line: &str) -> &str {
+        let start = line.find("\"proof\":\"").unwrap() + "\"proof\":\"".len();
+        let end = start + line[start..].find('"').unwrap();
+        &line[start..end]
+    }
+
+    /// An audit reads a bundle in batches, verifying one while decoding the next: bad lines
+    /// on either side of a batch boundary, and in later batches, are each named by line.
+    #[test]
+    fn an_audit_over_several_batches_names_each_bad_line() {
+        use undersign_tally::bundle::BATCH_LINES;
+        let dir = tempfile::tempdir().unwrap();
+        let total = 2 * BATCH_LINES + 40;
+        let generated = generate(dir.path(), total, 2, 6, [7u8; 32]).unwrap();
+        let text = std::fs::read_to_string(&generated.bundle).unwrap();
+        // lines[0] is the header, lines[i] is on line i + 1 of the file.
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        assert_eq!(lines.len(), total + 1);
+        // The last line of the first batch and the first of the second swap proofs: both
+        // proofs then fail (each is bound to its own inputs).
+        let (last_of_first, first_of_second) = (BATCH_LINES, BATCH_LINES + 1);
+        let (p, q) = (
+            proof_of(&lines[last_of_first]).to_owned(),
+            proof_of(&lines[first_of_second]).to_owned(),
+        );
+        lines[last_of_first] = lines[last_of_first].replace(&p, &q);
+        lines[first_of_second] = lines[first_of_second].replace(&q, &p);
+        // A repeated line in the second batch, a truncated one in the third.
+        lines[BATCH_LINES + 500] = lines[BATCH_LINES + 499].clone();
+        lines[2 * BATCH_LINES + 10] = "{\"version\":1".to_owned();
+        let file = dir.path().join("mixed.jsonl");
+        std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+
+        let key =
+            undersign_registry::registrar::RegistrarPublicKey::from_hex(&generated.registrar_key)
+                .unwrap();
+        let options = AuditOptions {
+            registrar_key: key,
+            pinned_vk_hash: Some(generated.verifying_key_hash.clone()),
+        };
+        let report = audit(
+            std::io::BufReader::new(std::fs::File::open(&file).unwrap()),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(report.count, total as u64 - 4);
+        let rejected: Vec<(String, &str)> = report
+            .rejected
+            .iter()
+            .map(|r| (r.source.clone(), r.code))
+            .collect();
+        let line = |i: usize| format!("line {}", i + 1);
+        assert_eq!(
+            rejected,
+            vec![
+                (line(last_of_first), "invalid_proof"),
+                (line(first_of_second), "invalid_proof"),
+                (line(BATCH_LINES + 500), "duplicate_nullifier"),
+                (line(2 * BATCH_LINES + 10), "malformed"),
+            ]
+        );
+    }
+
     #[test]
     fn a_simulated_proof_is_bound_to_its_inputs() {
         let keyset = undersign_proof::KeySet::development(4, &[3u8; 32]).unwrap();

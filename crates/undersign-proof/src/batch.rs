@@ -27,6 +27,8 @@ use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::{AdditiveGroup, CyclotomicMultSubgroup, One, PrimeField, Zero};
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A proof with the public inputs it claims.
 pub type Item = (Proof, PublicInputs);
@@ -34,8 +36,9 @@ pub type Item = (Proof, PublicInputs);
 /// Below this many proofs a batch is verified one by one (no gain from combining).
 const MIN_BATCH: usize = 2;
 
-/// The fewest pairs one multi-Miller loop handles when a batch is split across cores.
-const MIN_MILLER_CHUNK: usize = 16;
+/// The fewest pairs one multi-Miller loop handles when a batch is split across cores (twice
+/// [`MIN_AFFINE_PAIRS`], so that every chunk of a large batch runs the affine loop).
+const MIN_MILLER_CHUNK: usize = 32;
 
 /// The fewest pairs for which a chunk's Miller loop runs in affine coordinates
 /// ([`miller::multi_miller_loop_affine`]). Its 87 shared `Fq2` inversions (≈ 7 µs each on a
@@ -164,6 +167,26 @@ fn chunk_miller_product(items: &[Item], coefficients: &[Coefficient]) -> Option<
     miller::multi_miller_loop(&pairs)
 }
 
+/// Splits `n` pairs into the chunks of [`combined_check`]'s Miller loops, in the order cores
+/// take them: each chunk is `1 / (2·threads)` of what remains (guided scheduling), at least
+/// [`MIN_MILLER_CHUNK`]. Early chunks are large, so that each loop's shared work (one squaring
+/// and one inversion per step) stays small beside its pairs; the last are small, so that the
+/// cores finish together instead of one idling while the other ends a large chunk.
+fn miller_chunks(n: usize, threads: usize) -> Vec<Range<usize>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let remaining = n - start;
+        let mut size = (remaining / (2 * threads)).max(MIN_MILLER_CHUNK);
+        if remaining < size + MIN_MILLER_CHUNK {
+            size = remaining;
+        }
+        chunks.push(start..start + size);
+        start += size;
+    }
+    chunks
+}
+
 /// Whether the batch equation holds for `items` with these coefficients.
 fn combined_check(verifier: &Verifier, items: &[Item], coefficients: &[Coefficient]) -> bool {
     let vk = verifier.verifying_key();
@@ -194,17 +217,23 @@ fn combined_check(verifier: &Verifier, items: &[Item], coefficients: &[Coefficie
         return false;
     };
 
-    // Π e(r_i·A_i, B_i) as multi-Miller loops over chunks: several per core so that a core
-    // slowed by other work does not hold up the batch, but large enough that the shared
-    // squarings of each loop stay negligible (one accumulator per chunk; see `miller`).
-    let chunk = items
-        .len()
-        .div_ceil(4 * rayon::current_num_threads().max(1))
-        .max(MIN_MILLER_CHUNK);
-    let product = items
-        .par_chunks(chunk)
-        .zip(coefficients.par_chunks(chunk))
-        .map(|(items, coefficients)| chunk_miller_product(items, coefficients))
+    // Π e(r_i·A_i, B_i) as multi-Miller loops over chunks, handed out in order to one task per
+    // core (see `miller_chunks`).
+    debug_assert_eq!(items.len(), coefficients.len());
+    let threads = rayon::current_num_threads().max(1);
+    let chunks = miller_chunks(items.len(), threads);
+    let next_chunk = AtomicUsize::new(0);
+    let product = (0..threads)
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|_| {
+            let mut product = <Bn254 as Pairing>::TargetField::one();
+            while let Some(range) = chunks.get(next_chunk.fetch_add(1, Ordering::Relaxed)) {
+                let range = range.clone();
+                product *= chunk_miller_product(&items[range.clone()], &coefficients[range])?;
+            }
+            Some(product)
+        })
         .reduce(
             || Some(<Bn254 as Pairing>::TargetField::one()),
             |x, y| Some(x? * y?),
@@ -287,6 +316,39 @@ mod tests {
         let c = Coefficient::random(&mut Zeros(0));
         assert!(c.a != 0 || c.b != 0);
         assert!(!c.scalar().is_zero());
+    }
+
+    #[test]
+    fn miller_chunks_cover_the_batch_in_shrinking_chunks() {
+        for threads in [1, 2, 3, 16] {
+            for n in [0, 1, 2, 31, 32, 33, 63, 64, 65, 100, 1000, 4096, 100_000] {
+                let chunks = miller_chunks(n, threads);
+                // Contiguous, in order, covering 0..n.
+                let mut next = 0;
+                for chunk in &chunks {
+                    assert_eq!(chunk.start, next, "n={n} threads={threads}");
+                    assert!(!chunk.is_empty());
+                    next = chunk.end;
+                }
+                assert_eq!(next, n);
+                // Every chunk holds at least MIN_MILLER_CHUNK pairs unless the batch is smaller,
+                // and none is larger than the one before (except the last, which may take the
+                // remainder).
+                for chunk in &chunks {
+                    assert!(chunk.len() >= MIN_MILLER_CHUNK.min(n), "n={n} {chunks:?}");
+                }
+                for pair in chunks[..chunks.len().saturating_sub(1)].windows(2) {
+                    assert!(pair[1].len() <= pair[0].len(), "n={n} {chunks:?}");
+                }
+                if let Some(last) = chunks.last() {
+                    assert!(last.len() < 2 * MIN_MILLER_CHUNK + 1 || chunks.len() == 1);
+                }
+                // The first chunk is 1/(2·threads) of the batch when that is large enough.
+                if n / (2 * threads) >= 2 * MIN_MILLER_CHUNK {
+                    assert_eq!(chunks[0].len(), n / (2 * threads));
+                }
+            }
+        }
     }
 
     /// `n` items with random group points (not proofs: only the Miller loop sees them).

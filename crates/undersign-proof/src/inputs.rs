@@ -4,7 +4,7 @@
 //! arkworks' `prepare_inputs` computes each `x_j·γ_abc[j+1]` by its own double-and-add: about
 //! 254 doublings and 127 additions per full-size input. The bases are fixed by the verifying
 //! key, so this module precomputes their odd multiples once and evaluates the sum with one
-//! shared chain of doublings (Straus' method) over width-[`WINDOW`] NAF digits: 254 doublings
+//! shared chain of doublings (Straus' method) over width-`WINDOW` (7) NAF digits: 254 doublings
 //! in all, plus about `254/(WINDOW+1)` mixed additions per full-size input.
 
 use crate::{PublicInputs, NUM_PUBLIC_INPUTS};

@@ -11,6 +11,7 @@ mod decompress;
 pub mod encoding;
 pub mod inputs;
 pub mod keys;
+mod lazy;
 mod miller;
 pub mod msm;
 pub mod prover;

@@ -22,7 +22,8 @@ use ark_ec::AffineRepr;
 use ark_ff::fields::Fp12Config;
 use ark_ff::{AdditiveGroup, Field, One, Zero};
 
-use crate::msm::batch_invert;
+use crate::lazy;
+use crate::msm::{batch_invert, batch_invert_with};
 use crate::subgroup::psi_affine;
 
 /// Prepared coefficients of one G2 point, consumed in loop order.
@@ -199,26 +200,26 @@ fn affine_step(
     }
     // Serial on purpose: this runs inside the batch's parallel chunks (arkworks'
     // `batch_inversion` would split it across threads again).
-    batch_invert(denominators, scratch);
+    batch_invert_with(denominators, scratch, lazy::mul);
     for (inv, walk) in denominators.iter().zip(walks.iter_mut()) {
         let (x, y) = walk.t;
         // The line through (x0, y0) with slope λ is Y − λX + c with c = λ·x0 − y0.
         let (slope, c, x3) = match walk.added(step) {
             None => {
                 let x_sq = x.square();
-                let slope = (x_sq.double() + x_sq) * inv;
-                let c = slope * x - y;
+                let slope = lazy::mul(&(x_sq.double() + x_sq), inv);
+                let c = lazy::mul(&slope, &x) - y;
                 (slope, c, slope.square() - x.double())
             }
             Some(q) => {
-                let slope = (y - q.y) * inv;
-                let c = slope * q.x - q.y;
+                let slope = lazy::mul(&(y - q.y), inv);
+                let c = lazy::mul(&slope, &q.x) - q.y;
                 (slope, c, slope.square() - x - q.x)
             }
         };
         if step != Step::SubPsi2Q {
             // The third point on the line is (x3, λ·x3 − c); T is its negative.
-            walk.t = (x3, c - slope * x3);
+            walk.t = (x3, c - lazy::mul(&slope, &x3));
         }
         // At p the line is y_p − λ·x_p + c (positions 0, 3 and 4 of arkworks' D-twist
         // lines); divided by y_p it is 1 − λ·(x_p/y_p) + c·(1/y_p).
@@ -233,12 +234,12 @@ fn affine_step(
 
 /// `f ← f · (1 + (c3 + c4·v)·w)`: with `f = f0 + f1·w` and `w² = v`, the product is
 /// `(f0 + v·f1·X) + (f1 + f0·X)·w` where `X = c3 + c4·v`; two sparse `Fq6` products.
+/// Both are lazily reduced ([`lazy::mul_by_01`]: 10 `Fq2` products, each `Fq` coefficient
+/// reduced once).
 fn mul_by_line(f: &mut Fq12, c3: &Fq2, c4: &Fq2) {
     const { assert!(matches!(<Config as BnConfig>::TWIST_TYPE, TwistType::D)) };
-    let mut f1_x = f.c1;
-    f1_x.mul_by_01(c3, c4);
-    let mut f0_x = f.c0;
-    f0_x.mul_by_01(c3, c4);
+    let mut f1_x = lazy::mul_by_01(&f.c1, c3, c4);
+    let f0_x = lazy::mul_by_01(&f.c0, c3, c4);
     f.c1 += f0_x;
     <Fq12Config as Fp12Config>::mul_fp6_by_nonresidue_in_place(&mut f1_x);
     f.c0 += f1_x;

@@ -387,33 +387,16 @@ pub fn audit_with_progress(
     let mut line_number: u64 = 1;
     let mut lines_read: u64 = 0;
 
-    loop {
-        let mut batch: Vec<(u64, Result<Vec<u8>, String>)> = Vec::with_capacity(BATCH_LINES);
-        while batch.len() < BATCH_LINES {
-            let mut line = Vec::new();
-            match read_line_limited(reader, &mut line, crate::signature::MAX_SIGNATURE_BYTES + 2)? {
-                LineRead::Eof => break,
-                LineRead::Line => {
-                    line_number += 1;
-                    batch.push((line_number, Ok(line)));
-                }
-                LineRead::TooLong => {
-                    line_number += 1;
-                    batch.push((
-                        line_number,
-                        Err("line longer than any signature".to_owned()),
-                    ));
-                }
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
-        let inputs: Vec<Result<&[u8], String>> = batch
-            .iter()
-            .map(|(_, line)| line.as_ref().map(|b| trim_newline(b)).map_err(Clone::clone))
-            .collect();
-        let results = checker.check_many(&inputs, &mut rng);
+    let mut batch = read_batch(reader, &mut line_number)?;
+    let mut decoded = checker.decode_many(&batch_inputs(&batch));
+    while !batch.is_empty() {
+        let next = read_batch(reader, &mut line_number)?;
+        // This batch is verified while the next is decoded, so that the serial parts of each
+        // (the batch's final exponentiation, the tail of a bisection) leave no core idle.
+        let (results, next_decoded) = rayon::join(
+            || checker.verify_decoded(decoded, &mut rng),
+            || checker.decode_many(&batch_inputs(&next)),
+        );
         let checked = batch.iter().zip(results).map(|((number, line), result)| {
             // Only rejected lines are reported with their nullifier.
             let raw_nullifier = match (&result, line) {
@@ -443,6 +426,8 @@ pub fn audit_with_progress(
             }
         }
         progress(lines_read);
+        batch = next;
+        decoded = next_decoded;
     }
     if let Some(first) = first_unsorted {
         problems.push(format!(
@@ -536,6 +521,41 @@ enum LineRead {
     Line,
     /// The line was longer than the limit; the rest of it has been skipped.
     TooLong,
+}
+
+/// One batch of signature lines read from a bundle: line number and bytes, or why the line
+/// cannot be a signature. Empty at the end of the bundle.
+type LineBatch = Vec<(u64, Result<Vec<u8>, String>)>;
+
+/// Reads up to [`BATCH_LINES`] signature lines, numbering them on from `line_number`.
+fn read_batch(reader: &mut impl BufRead, line_number: &mut u64) -> std::io::Result<LineBatch> {
+    let mut batch = Vec::with_capacity(BATCH_LINES);
+    while batch.len() < BATCH_LINES {
+        let mut line = Vec::new();
+        match read_line_limited(reader, &mut line, crate::signature::MAX_SIGNATURE_BYTES + 2)? {
+            LineRead::Eof => break,
+            LineRead::Line => {
+                *line_number += 1;
+                batch.push((*line_number, Ok(line)));
+            }
+            LineRead::TooLong => {
+                *line_number += 1;
+                batch.push((
+                    *line_number,
+                    Err("line longer than any signature".to_owned()),
+                ));
+            }
+        }
+    }
+    Ok(batch)
+}
+
+/// A batch's lines as the checker takes them (newlines trimmed).
+fn batch_inputs(batch: &LineBatch) -> Vec<Result<&[u8], String>> {
+    batch
+        .iter()
+        .map(|(_, line)| line.as_ref().map(|b| trim_newline(b)).map_err(Clone::clone))
+        .collect()
 }
 
 /// Reads one line of at most `limit` bytes (newline included). A longer line is skipped up to

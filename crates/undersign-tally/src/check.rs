@@ -164,28 +164,47 @@ impl Checker {
     /// Checks many signatures at once, in order: parsing, rules and point decoding run in
     /// parallel, then the proofs that got that far are verified as one random-linear-combination
     /// batch, bisected on failure to name each bad proof. `Err(text)` inputs (unreadable lines)
-    /// are reported as malformed.
+    /// are reported as malformed. The same as [`Checker::decode_many`] then
+    /// [`Checker::verify_decoded`].
     pub fn check_many<R: RngCore + CryptoRng>(
         &self,
         inputs: &[Result<&[u8], String>],
         rng: &mut R,
     ) -> Vec<Result<(Signature, u64), Rejection>> {
+        self.verify_decoded(self.decode_many(inputs), rng)
+    }
+
+    /// The first half of [`Checker::check_many`]: parses each input, checks its rules and
+    /// decodes its proof's points, in parallel. Nothing is verified yet.
+    pub fn decode_many(&self, inputs: &[Result<&[u8], String>]) -> DecodedBatch {
+        DecodedBatch(
+            inputs
+                .par_iter()
+                .map(|input| {
+                    let bytes = input.as_ref().map_err(|e| {
+                        Rejection::Malformed(crate::signature::SignatureError::Json(e.clone()))
+                    })?;
+                    let signature = Signature::from_json(bytes).map_err(Rejection::Malformed)?;
+                    let sequence = self.check_rules(&signature)?;
+                    let proof = signature
+                        .proof
+                        .decode()
+                        .map_err(|e| Rejection::InvalidProof(VerifyError::Malformed(e)))?;
+                    Ok((signature, sequence, proof))
+                })
+                .collect(),
+        )
+    }
+
+    /// The second half of [`Checker::check_many`]: verifies the decoded proofs as one batch
+    /// (bisected on failure) and returns each input's result, in order.
+    pub fn verify_decoded<R: RngCore + CryptoRng>(
+        &self,
+        decoded: DecodedBatch,
+        rng: &mut R,
+    ) -> Vec<Result<(Signature, u64), Rejection>> {
+        let mut results = decoded.0;
         let scope = self.petition.scope();
-        let mut results: Vec<Result<(Signature, u64, Proof), Rejection>> = inputs
-            .par_iter()
-            .map(|input| {
-                let bytes = input.as_ref().map_err(|e| {
-                    Rejection::Malformed(crate::signature::SignatureError::Json(e.clone()))
-                })?;
-                let signature = Signature::from_json(bytes).map_err(Rejection::Malformed)?;
-                let sequence = self.check_rules(&signature)?;
-                let proof = signature
-                    .proof
-                    .decode()
-                    .map_err(|e| Rejection::InvalidProof(VerifyError::Malformed(e)))?;
-                Ok((signature, sequence, proof))
-            })
-            .collect();
         let pending: Vec<usize> = (0..results.len()).filter(|&i| results[i].is_ok()).collect();
         let items: Vec<batch::Item> = pending
             .iter()
@@ -201,3 +220,7 @@ impl Checker {
             .collect()
     }
 }
+
+/// Signatures parsed, checked against the rules and with their proofs' points decoded, in input
+/// order, awaiting batch verification ([`Checker::verify_decoded`]).
+pub struct DecodedBatch(Vec<Result<(Signature, u64, Proof), Rejection>>);
