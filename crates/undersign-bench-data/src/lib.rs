@@ -323,18 +323,23 @@ mod tests {
     use super::*;
     use undersign_tally::bundle::{audit, AuditOptions};
 
+    /// Audit options for a generated bundle: its registrar key, its verifying key pinned.
+    fn audit_options(generated: &Generated) -> AuditOptions {
+        let key =
+            undersign_registry::registrar::RegistrarPublicKey::from_hex(&generated.registrar_key)
+                .unwrap();
+        AuditOptions {
+            registrar_key: key,
+            pinned_vk_hash: Some(generated.verifying_key_hash.clone()),
+        }
+    }
+
     #[test]
     fn simulated_and_real_signatures_audit_clean_under_the_development_key() {
         let dir = tempfile::tempdir().unwrap();
         let generated = generate(dir.path(), 300, 5, 6, [9u8; 32]).unwrap();
         assert_eq!((generated.total, generated.real), (300, 5));
-        let key =
-            undersign_registry::registrar::RegistrarPublicKey::from_hex(&generated.registrar_key)
-                .unwrap();
-        let options = AuditOptions {
-            registrar_key: key,
-            pinned_vk_hash: Some(generated.verifying_key_hash.clone()),
-        };
+        let options = audit_options(&generated);
         let file = std::io::BufReader::new(std::fs::File::open(&generated.bundle).unwrap());
         let report = audit(file, &options).unwrap();
         assert!(
@@ -380,13 +385,7 @@ mod tests {
         let file = dir.path().join("mixed.jsonl");
         std::fs::write(&file, lines.join("\n") + "\n").unwrap();
 
-        let key =
-            undersign_registry::registrar::RegistrarPublicKey::from_hex(&generated.registrar_key)
-                .unwrap();
-        let options = AuditOptions {
-            registrar_key: key,
-            pinned_vk_hash: Some(generated.verifying_key_hash.clone()),
-        };
+        let options = audit_options(&generated);
         let report = audit(
             std::io::BufReader::new(std::fs::File::open(&file).unwrap()),
             &options,

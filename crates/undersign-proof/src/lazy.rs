@@ -66,19 +66,20 @@ const fn mul_wide(a: &[u64; 4], b: &[u64; 4]) -> Wide {
     r
 }
 
-/// `a + b`; callers keep the sum below `2^512`.
-const fn add(a: &Wide, b: &Wide) -> Wide {
-    let mut r = [0u64; 8];
+/// `a + b` for `N`-word values (`N` = 8: unreduced products; 4: sums of two elements'
+/// words); callers keep the sum below `2^(64·N)`.
+const fn add<const N: usize>(a: &[u64; N], b: &[u64; N]) -> [u64; N] {
+    let mut r = [0u64; N];
     let mut carry = false;
     let mut i = 0;
-    while i < 8 {
+    while i < N {
         let (s, c1) = a[i].overflowing_add(b[i]);
         let (s, c2) = s.overflowing_add(carry as u64);
         r[i] = s;
         carry = c1 | c2;
         i += 1;
     }
-    debug_assert!(!carry, "lazy::add overflowed 512 bits");
+    debug_assert!(!carry, "lazy::add overflowed");
     r
 }
 
@@ -93,19 +94,6 @@ fn sub(a: &Wide, b: &Wide) -> Wide {
         borrow = b1 | b2;
     }
     debug_assert!(!borrow, "lazy::sub went negative");
-    r
-}
-
-/// The words of `a + b` for canonical `a`, `b` (below `2q < 2^255`: no overflow, no reduction).
-fn add_words(a: &Fq, b: &Fq) -> [u64; 4] {
-    let mut r = [0u64; 4];
-    let mut carry = false;
-    for (i, word) in r.iter_mut().enumerate() {
-        let (s, c1) = a.0 .0[i].overflowing_add(b.0 .0[i]);
-        let (s, c2) = s.overflowing_add(carry as u64);
-        *word = s;
-        carry = c1 | c2;
-    }
     r
 }
 
@@ -161,19 +149,8 @@ fn less_than_modulus(r: &[u64; 4]) -> bool {
 fn mul2_words(x: [[u64; 4]; 2], y: [[u64; 4]; 2], k: &Wide) -> Wide2 {
     let v0 = mul_wide(&x[0], &y[0]);
     let v1 = mul_wide(&x[1], &y[1]);
-    // Words below 2q, so their sums are below 4q < 2^256: no overflow.
-    let sum = |a: &[u64; 4], b: &[u64; 4]| {
-        let mut r = [0u64; 4];
-        let mut carry = false;
-        for i in 0..4 {
-            let (s, c1) = a[i].overflowing_add(b[i]);
-            let (s, c2) = s.overflowing_add(carry as u64);
-            r[i] = s;
-            carry = c1 | c2;
-        }
-        r
-    };
-    let s = mul_wide(&sum(&x[0], &x[1]), &sum(&y[0], &y[1]));
+    // Words below 2q, so their sums are below 4q < 2^256.
+    let s = mul_wide(&add(&x[0], &x[1]), &add(&y[0], &y[1]));
     Wide2 {
         re: sub(&add(&v0, k), &v1),
         im: sub(&sub(&s, &v0), &v1),
@@ -224,9 +201,11 @@ pub(crate) fn mul_by_01(a: &Fq6, c0: &Fq2, c1: &Fq2) -> Fq6 {
     // identity holds over the integers). s.re = (integer re) + 4q²; subtracting v0.re and
     // v1.re (each +q²) leaves r1's integer re (> −2q²) + 2q²: in (0, 4q²). s.im − v0.im −
     // v1.im is r1's integer im, in [0, 4q²).
-    let a01 = [add_words(&a.c0.c0, &a.c1.c0), add_words(&a.c0.c1, &a.c1.c1)];
-    let c01 = [add_words(&c0.c0, &c1.c0), add_words(&c0.c1, &c1.c1)];
-    let s = mul2_words(a01, c01, &Q2_TIMES_4);
+    let sum = |x: &Fq2, y: &Fq2| {
+        let (x, y) = (words(x), words(y));
+        [add(&x[0], &y[0]), add(&x[1], &y[1])]
+    };
+    let s = mul2_words(sum(&a.c0, &a.c1), sum(c0, c1), &Q2_TIMES_4);
     let r1 = Wide2 {
         re: sub(&sub(&s.re, &v0.re), &v1.re),
         im: sub(&sub(&s.im, &v0.im), &v1.im),
