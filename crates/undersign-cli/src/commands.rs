@@ -10,6 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::OsRng;
 use rand::RngCore;
+use rayon::prelude::*;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -435,12 +436,15 @@ fn bundle_build(
     let registry = workflow::load_registry(registry)?;
     let (_, verifier) =
         keys::load_verifier(keys_dir).with_context(|| format!("keys {}", keys_dir.display()))?;
-    let mut inputs = Vec::with_capacity(signatures.len());
-    for path in signatures {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("reading signature {}", path.display()))?;
-        inputs.push((path.display().to_string(), bytes));
-    }
+    // Read on all cores: 100,000 small files cost seconds of system time.
+    let inputs = signatures
+        .par_iter()
+        .map(|path| {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading signature {}", path.display()))?;
+            Ok((path.display().to_string(), bytes))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let bar = spinner(&format!("checking {} signatures", inputs.len()));
     let outcome = workflow::build_bundle(&petition, &registry, verifier, inputs, out);
     bar.finish_and_clear();
