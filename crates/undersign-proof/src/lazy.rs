@@ -40,7 +40,8 @@ const Q2: Wide = mul_wide(&MODULUS, &MODULUS);
 const Q2_TIMES_2: Wide = add(&Q2, &Q2);
 const Q2_TIMES_4: Wide = add(&Q2_TIMES_2, &Q2_TIMES_2);
 
-/// An unreduced `Fq2` value `re + im·u` (`u² = −1`), each part below `4·q²`.
+/// An unreduced `Fq2` value `re + im·u` (`u² = −1`): parts below `4·q²` when reduced, below
+/// `8·q²` only inside `mul_by_01` (see [`mul2_words`]).
 #[derive(Clone, Copy)]
 struct Wide2 {
     re: Wide,
