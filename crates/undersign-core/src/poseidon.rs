@@ -103,6 +103,8 @@ const FIELD_BITS: usize = 254;
 const HALF_FULL: usize = FULL_ROUNDS / 2;
 
 #[cfg(target_arch = "x86_64")]
+mod fma;
+#[cfg(target_arch = "x86_64")]
 mod lanes;
 
 /// [`hash2_batch`] splits inputs longer than this across rayon's thread pool.
@@ -173,8 +175,9 @@ fn optimized2() -> &'static Optimized<3> {
 /// Poseidon of many pairs: `out[i] = hash2(pairs[i][0], pairs[i][1])`.
 ///
 /// The same values as calling [`hash2`] on each pair, computed faster: long inputs are split
-/// across rayon's thread pool, and on x86-64 CPUs with AVX-512 IFMA (checked at run time)
-/// eight hashes run at once in vector registers. Used to build registry trees.
+/// across rayon's thread pool, and on x86-64 CPUs several hashes run at once in vector
+/// registers, eight with AVX-512 IFMA or else four with AVX2 and FMA (checked at run time).
+/// Used to build registry trees.
 pub fn hash2_batch(pairs: &[[Fr; 2]]) -> Vec<Fr> {
     let mut out = vec![Fr::ZERO; pairs.len()];
     if pairs.len() > BATCH_PARALLEL_CHUNK {
@@ -187,14 +190,38 @@ pub fn hash2_batch(pairs: &[[Fr; 2]]) -> Vec<Fr> {
     out
 }
 
-/// [`hash2_batch`] on one thread, into `out` (of the same length as `pairs`).
+/// [`hash2_batch`] on one thread, into `out` (of the same length as `pairs`): with AVX-512
+/// IFMA where the CPU has it, else with AVX2 and FMA, else one hash at a time.
 fn hash2_into(pairs: &[[Fr; 2]], out: &mut [Fr]) {
     debug_assert_eq!(pairs.len(), out.len());
     #[cfg(target_arch = "x86_64")]
-    if lanes::hash2_chunks(pairs, out) {
+    if lanes::hash2_chunks(pairs, out) || fma::hash2_chunks(pairs, out) {
         return;
     }
     hash2_scalar(pairs, out);
+}
+
+/// `out[i] = hash2(pairs[i][0], pairs[i][1])` with a function that hashes `L` pairs at once:
+/// whole chunks of `L`, then the rest padded with zeros (whose hashes are dropped).
+#[cfg(target_arch = "x86_64")]
+fn in_chunks<const L: usize>(
+    pairs: &[[Fr; 2]],
+    out: &mut [Fr],
+    hash_lanes: impl Fn(&[[Fr; 2]; L]) -> [Fr; L],
+) {
+    let mut pairs = pairs.chunks_exact(L);
+    let mut outs = out.chunks_exact_mut(L);
+    for (chunk, dst) in (&mut pairs).zip(&mut outs) {
+        let mut lanes = [[Fr::ZERO; 2]; L];
+        lanes.copy_from_slice(chunk);
+        dst.copy_from_slice(&hash_lanes(&lanes));
+    }
+    let (rest, dst) = (pairs.remainder(), outs.into_remainder());
+    if !rest.is_empty() {
+        let mut lanes = [[Fr::ZERO; 2]; L];
+        lanes[..rest.len()].copy_from_slice(rest);
+        dst.copy_from_slice(&hash_lanes(&lanes)[..rest.len()]);
+    }
 }
 
 /// [`hash2_into`] with the scalar permutation only.
@@ -829,11 +856,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn batch_equals_one_by_one() {
+    /// Pairs for the batch tests: extreme values in every lane position, then random pairs,
+    /// enough to be split across threads.
+    fn batch_pairs() -> Vec<[Fr; 2]> {
         let mut rng = ChaCha20Rng::seed_from_u64(0x5eed_0002);
-        // Every tail length around the 8-lane width, extreme values in every lane position,
-        // and one input long enough to be split across threads.
         // Values whose lane form (v·2^260 mod p) is 1 or p - 1, as well as the usual ones.
         let lane_one = Fr::from(2u64).pow([260]).inverse().unwrap();
         let edge = [
@@ -854,11 +880,19 @@ mod tests {
         pairs.extend(
             (0..2 * BATCH_PARALLEL_CHUNK + 13).map(|_| [Fr::rand(&mut rng), Fr::rand(&mut rng)]),
         );
+        pairs
+    }
+
+    #[test]
+    fn batch_equals_one_by_one() {
+        // Every tail length around the lane widths, and one input long enough to be split
+        // across threads.
+        let pairs = batch_pairs();
         let expected: Vec<Fr> = pairs.iter().map(|[a, b]| hash2(*a, *b)).collect();
         for len in (0..=40).chain([pairs.len()]) {
             assert_eq!(hash2_batch(&pairs[..len]), expected[..len], "len {len}");
         }
-        // The scalar fallback, which machines without AVX-512 IFMA use.
+        // The scalar fallback, which machines without AVX-512 IFMA or AVX2 and FMA use.
         let mut scalar = vec![Fr::ZERO; 40];
         hash2_scalar(&pairs[..40], &mut scalar);
         assert_eq!(scalar, expected[..40]);
@@ -869,29 +903,73 @@ mod tests {
         );
     }
 
+    /// Each vector path called directly (`hash2_batch` picks only one of them on a given CPU):
+    /// the same hashes as one by one, for every tail length around its width.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn each_vector_path_equals_one_by_one() {
+        let pairs = &batch_pairs()[..100];
+        let expected: Vec<Fr> = pairs.iter().map(|[a, b]| hash2(*a, *b)).collect();
+        type Path = fn(&[[Fr; 2]], &mut [Fr]) -> bool;
+        let paths: [(&str, bool, Path); 2] = [
+            ("AVX2 and FMA", fma::tests::fma_or_skip(), fma::hash2_chunks),
+            (
+                "AVX-512 IFMA",
+                lanes::tests::ifma_or_skip(),
+                lanes::hash2_chunks,
+            ),
+        ];
+        for (name, available, hash2_chunks) in paths {
+            if !available {
+                continue;
+            }
+            for len in (0..=17).chain([pairs.len()]) {
+                let mut out = vec![Fr::ZERO; len];
+                assert!(hash2_chunks(&pairs[..len], &mut out), "{name}");
+                assert_eq!(out, expected[..len], "{name}, len {len}");
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn fma_lanes_are_independent() {
+        if !fma::tests::fma_or_skip() {
+            return;
+        }
+        let tables = fma::tables(optimized2());
+        // SAFETY: checked `available()` above.
+        lanes_independent(|x| unsafe { fma::hash2_x4(&tables, x) });
+    }
+
+    /// Changing one lane's input changes that lane's output, to the scalar hash, and no other.
+    #[cfg(target_arch = "x86_64")]
+    fn lanes_independent<const L: usize>(hash_lanes: impl Fn(&[[Fr; 2]; L]) -> [Fr; L]) {
+        let base: [[Fr; 2]; L] =
+            std::array::from_fn(|l| [Fr::from(l as u64), Fr::from(100 + l as u64)]);
+        let before = hash_lanes(&base);
+        for lane in 0..L {
+            for side in 0..2 {
+                let mut changed = base;
+                changed[lane][side] += Fr::ONE;
+                let after = hash_lanes(&changed);
+                for l in 0..L {
+                    assert_eq!(after[l] == before[l], l != lane, "lane {lane} side {side}");
+                }
+                assert_eq!(after[lane], hash2(changed[lane][0], changed[lane][1]));
+            }
+        }
+    }
+
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn lanes_are_independent() {
         if !lanes::tests::ifma_or_skip() {
             return;
         }
-        // Changing one lane's input changes that lane's output and no other.
         let tables = lanes::Tables::new(optimized2());
-        let base: [[Fr; 2]; lanes::LANES] =
-            std::array::from_fn(|l| [Fr::from(l as u64), Fr::from(100 + l as u64)]);
         // SAFETY: checked `available()` above.
-        let before = unsafe { lanes::hash2_x8(&tables, &base) };
-        for lane in 0..lanes::LANES {
-            for side in 0..2 {
-                let mut changed = base;
-                changed[lane][side] += Fr::ONE;
-                let after = unsafe { lanes::hash2_x8(&tables, &changed) };
-                for l in 0..lanes::LANES {
-                    assert_eq!(after[l] == before[l], l != lane, "lane {lane} side {side}");
-                }
-                assert_eq!(after[lane], hash2(changed[lane][0], changed[lane][1]));
-            }
-        }
+        lanes_independent(|x| unsafe { lanes::hash2_x8(&tables, x) });
     }
 
     /// The copy of the permutation compiled for BMI2 and ADX computes what the portable one

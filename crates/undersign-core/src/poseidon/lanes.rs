@@ -3,8 +3,10 @@
 //! The same function as [`super::hash2`], evaluated on eight independent states held
 //! side by side in 512-bit registers, one 64-bit lane per state. It uses the same
 //! optimised tables ([`super::Optimized`]), converted once. [`super::hash2_batch`] calls
-//! it when the CPU has `avx512f` and `avx512ifma` (checked at run time); every other
-//! machine uses the scalar permutation. The tests compare both on random and extreme inputs.
+//! it when the CPU has `avx512f` and `avx512ifma` (checked at run time); other x86-64
+//! machines use the AVX2 and FMA lanes ([`super::fma`], which share this module's limb
+//! constants and conversions), or the scalar permutation. The tests compare them on random
+//! and extreme inputs.
 //!
 //! # Arithmetic
 //!
@@ -48,26 +50,26 @@ use super::{Optimized, HALF_FULL};
 pub(super) const LANES: usize = 8;
 
 /// Number of 52-bit limbs of an element.
-const LIMBS: usize = 5;
+pub(super) const LIMBS: usize = 5;
 
 /// The low 52 bits.
-const MASK: u64 = (1 << 52) - 1;
+pub(super) const MASK: u64 = (1 << 52) - 1;
 
 /// An element in lane form: five 52-bit limbs, least significant first (see the module
 /// documentation for the Montgomery form).
-type Limbs = [u64; LIMBS];
+pub(super) type Limbs = [u64; LIMBS];
 
 /// The BN254 scalar field modulus `p` in limbs.
-const P: Limbs = times(<Fr as PrimeField>::MODULUS.0, 1);
+pub(super) const P: Limbs = times(<Fr as PrimeField>::MODULUS.0, 1);
 /// `2p`, `4p` in limbs (for conditional subtractions).
-const P2: Limbs = times(<Fr as PrimeField>::MODULUS.0, 2);
-const P4: Limbs = times(<Fr as PrimeField>::MODULUS.0, 4);
+pub(super) const P2: Limbs = times(<Fr as PrimeField>::MODULUS.0, 2);
+pub(super) const P4: Limbs = times(<Fr as PrimeField>::MODULUS.0, 4);
 /// `-p⁻¹ mod 2^52`, the Montgomery constant for 52-bit words.
-const N0: u64 = neg_inverse_52(<Fr as PrimeField>::MODULUS.0[0]);
+pub(super) const N0: u64 = neg_inverse_52(<Fr as PrimeField>::MODULUS.0[0]);
 
 /// `k·x` for a 256-bit `x` (little-endian 64-bit words) and a small `k`, in 52-bit limbs.
 /// The result must fit in 260 bits.
-const fn times(x: [u64; 4], k: u64) -> Limbs {
+pub(super) const fn times(x: [u64; 4], k: u64) -> Limbs {
     let mut limbs = split(x);
     let mut carry = 0;
     let mut i = 0;
@@ -126,12 +128,12 @@ const INV_SIXTEEN: Fr =
     MontFp!("20520227692349320520856005386178695395514091625390032197217066424914820464641");
 
 /// `v` in lane form: `v·2^260 mod p`, as the arkworks form of `16·v`.
-fn to_limbs(v: Fr) -> Limbs {
+pub(super) fn to_limbs(v: Fr) -> Limbs {
     split((v * SIXTEEN).0 .0)
 }
 
 /// The element whose lane form is `x` (which must be below `p`).
-fn from_limbs(x: Limbs) -> Fr {
+pub(super) fn from_limbs(x: Limbs) -> Fr {
     let raw = join(x);
     debug_assert!(
         raw.iter()
@@ -142,24 +144,32 @@ fn from_limbs(x: Limbs) -> Fr {
     Fr::new_unchecked(BigInt(raw)) * INV_SIXTEEN
 }
 
-/// The width-3 tables of [`Optimized`] in lane form.
-pub(super) struct Tables {
-    first: [[Limbs; 3]; HALF_FULL],
-    last: [[Limbs; 3]; HALF_FULL],
-    mds: [[Limbs; 3]; 3],
-    pre_partial: [[Limbs; 3]; 3],
-    post_partial: [[Limbs; 3]; 3],
+/// The width-3 tables of [`Optimized`] in lane form, each element as an `E` (52-bit limbs
+/// here; the same limbs as doubles in [`super::fma`]).
+pub(super) struct Tables<E = Limbs> {
+    pub(super) first: [[E; 3]; HALF_FULL],
+    pub(super) last: [[E; 3]; HALF_FULL],
+    pub(super) mds: [[E; 3]; 3],
+    pub(super) pre_partial: [[E; 3]; 3],
+    pub(super) post_partial: [[E; 3]; 3],
     /// Per partial round: the constant, `row[1..]`, `col[1..]`.
-    partial: Vec<(Limbs, [Limbs; 2], [Limbs; 2])>,
+    pub(super) partial: Vec<(E, [E; 2], [E; 2])>,
 }
 
 impl Tables {
     pub(super) fn new(opt: &Optimized<3>) -> Self {
-        let row = |r: &[Fr; 3]| r.map(to_limbs);
-        let matrix = |m: &[[Fr; 3]; 3]| m.map(|r| row(&r));
+        Self::with(opt, to_limbs)
+    }
+}
+
+impl<E> Tables<E> {
+    /// The tables with every element converted by `convert`.
+    pub(super) fn with(opt: &Optimized<3>, convert: impl Fn(Fr) -> E) -> Self {
+        let row = |r: &[Fr; 3]| r.map(&convert);
+        let matrix = |m: &[[Fr; 3]; 3]| m.each_ref().map(row);
         Tables {
-            first: opt.first_constants.map(|r| row(&r)),
-            last: opt.last_constants.map(|r| row(&r)),
+            first: opt.first_constants.each_ref().map(row),
+            last: opt.last_constants.each_ref().map(row),
             mds: matrix(&opt.mds),
             pre_partial: matrix(&opt.pre_partial),
             post_partial: matrix(&opt.post_partial),
@@ -168,9 +178,9 @@ impl Tables {
                 .iter()
                 .map(|round| {
                     (
-                        to_limbs(round.constant),
-                        [to_limbs(round.row[1]), to_limbs(round.row[2])],
-                        [to_limbs(round.col[1]), to_limbs(round.col[2])],
+                        convert(round.constant),
+                        [convert(round.row[1]), convert(round.row[2])],
+                        [convert(round.col[1]), convert(round.col[2])],
                     )
                 })
                 .collect(),
@@ -192,22 +202,8 @@ pub(super) fn hash2_chunks(pairs: &[[Fr; 2]], out: &mut [Fr]) -> bool {
         return false;
     }
     let tables = TABLES.get_or_init(|| Tables::new(super::optimized2()));
-    let mut pairs = pairs.chunks_exact(LANES);
-    let mut outs = out.chunks_exact_mut(LANES);
-    for (chunk, dst) in (&mut pairs).zip(&mut outs) {
-        let mut lanes = [[Fr::default(); 2]; LANES];
-        lanes.copy_from_slice(chunk);
-        // SAFETY: `available()` checked that the CPU has the features `hash2_x8` enables.
-        dst.copy_from_slice(&unsafe { hash2_x8(tables, &lanes) });
-    }
-    let (rest, dst) = (pairs.remainder(), outs.into_remainder());
-    if !rest.is_empty() {
-        let mut lanes = [[Fr::default(); 2]; LANES];
-        lanes[..rest.len()].copy_from_slice(rest);
-        // SAFETY: as above.
-        let hashes = unsafe { hash2_x8(tables, &lanes) };
-        dst.copy_from_slice(&hashes[..rest.len()]);
-    }
+    // SAFETY: `available()` checked that the CPU has the features `hash2_x8` enables.
+    super::in_chunks(pairs, out, |lanes| unsafe { hash2_x8(tables, lanes) });
     true
 }
 
@@ -400,8 +396,11 @@ fn load(x: &[Limbs; LANES]) -> Lanes {
 fn store(x: Lanes) -> [Limbs; LANES] {
     // SAFETY: `__m512i` and `[u64; 8]` have the same size, and every bit pattern is a
     // valid `u64`.
-    let limbs: [[u64; LANES]; LIMBS] =
-        x.0.map(|v| unsafe { std::mem::transmute::<__m512i, [u64; LANES]>(v) });
+    transpose(x.0.map(|v| unsafe { std::mem::transmute::<__m512i, [u64; LANES]>(v) }))
+}
+
+/// Limb `i` of every lane (`limbs[i][lane]`) as each lane's limbs.
+pub(super) fn transpose<const L: usize>(limbs: [[u64; L]; LIMBS]) -> [Limbs; L] {
     std::array::from_fn(|lane| std::array::from_fn(|i| limbs[i][lane]))
 }
 
@@ -415,14 +414,24 @@ pub(super) mod tests {
     /// Whether the IFMA tests can run here. With `UNDERSIGN_REQUIRE_IFMA=1` in the environment
     /// a CPU without it fails the test instead of skipping it.
     pub(in crate::poseidon) fn ifma_or_skip() -> bool {
-        if available() {
+        available_or_skip(available(), "UNDERSIGN_REQUIRE_IFMA", "AVX-512 IFMA")
+    }
+
+    /// `available`, or else (unless the environment variable `require` is set, which makes it
+    /// a failure) a note that the calling test skips for want of `instructions`.
+    pub(in crate::poseidon) fn available_or_skip(
+        available: bool,
+        require: &str,
+        instructions: &str,
+    ) -> bool {
+        if available {
             return true;
         }
         assert!(
-            std::env::var_os("UNDERSIGN_REQUIRE_IFMA").is_none(),
-            "UNDERSIGN_REQUIRE_IFMA is set but this CPU has no AVX-512 IFMA"
+            std::env::var_os(require).is_none(),
+            "{require} is set but this CPU has no {instructions}"
         );
-        eprintln!("skipped: this CPU has no AVX-512 IFMA");
+        eprintln!("skipped: this CPU has no {instructions}");
         false
     }
 
@@ -445,7 +454,7 @@ pub(super) mod tests {
     }
 
     /// The integer value of limbs (any limb size) modulo p, as a field element.
-    fn value(x: &Limbs) -> Fr {
+    pub(in crate::poseidon) fn value(x: &Limbs) -> Fr {
         let two52 = Fr::from(1u64 << 52);
         x.iter()
             .rev()
@@ -453,12 +462,12 @@ pub(super) mod tests {
     }
 
     /// Whether `a < b` as integers (normalised limbs).
-    fn less(a: &Limbs, b: &Limbs) -> bool {
+    pub(in crate::poseidon) fn less(a: &Limbs, b: &Limbs) -> bool {
         a.iter().rev().lt(b.iter().rev())
     }
 
     /// A uniformly random normalised value below `bound` (rejection sampling).
-    fn random_below(rng: &mut ChaCha20Rng, bound: &Limbs) -> Limbs {
+    pub(in crate::poseidon) fn random_below(rng: &mut ChaCha20Rng, bound: &Limbs) -> Limbs {
         loop {
             let mut x: Limbs = std::array::from_fn(|_| rng.gen::<u64>() & MASK);
             x[4] &= (1 << 49) - 1;
@@ -524,6 +533,18 @@ pub(super) mod tests {
         if !ifma_or_skip() {
             return;
         }
+        // SAFETY: checked `available()` above.
+        check_conditional_subtraction(|x: [Limbs; LANES], k| unsafe {
+            store(sub_if_at_least(lanes_of(x), k))
+        });
+    }
+
+    /// Checks a lane width's `sub_if_at_least(x, k)`, given as `sub` on `L` lanes: exact
+    /// results at `k - 1`, `k`, `k + p`, and the output chain (`4p`, `2p`, `p`) bringing
+    /// anything below `6p` below `p`.
+    pub(in crate::poseidon) fn check_conditional_subtraction<const L: usize>(
+        sub: impl Fn([Limbs; L], &Limbs) -> [Limbs; L],
+    ) {
         let minus_1 = |mut v: Limbs| {
             v[0] -= 1;
             v
@@ -531,14 +552,17 @@ pub(super) mod tests {
         let p5 = times(<Fr as PrimeField>::MODULUS.0, 5);
         let p6 = times(<Fr as PrimeField>::MODULUS.0, 6);
         let below = minus_1(P4);
-        let x = [P4, below, [0; LIMBS], P, P2, p5, below, P4];
-        let got = store(unsafe { sub_if_at_least(lanes_of(x), &P4) });
-        let expected = [[0; LIMBS], below, [0; LIMBS], P, P2, P, below, [0; LIMBS]];
-        assert_eq!(got, expected);
-        // The output chain (4p, 2p, p) brings anything below 6p below p.
         let mut p5_plus_1 = p5;
         p5_plus_1[0] += 1;
-        let x = [
+        let cases = [
+            (P4, [0; LIMBS]),
+            (below, below),
+            ([0; LIMBS], [0; LIMBS]),
+            (P, P),
+            (P2, P2),
+            (p5, P),
+        ];
+        let chain_inputs = [
             P4,
             p5_plus_1,
             minus_1(p6),
@@ -548,14 +572,17 @@ pub(super) mod tests {
             [0; LIMBS],
             minus_1(P4),
         ];
-        let reduced = store(unsafe {
-            let v = sub_if_at_least(lanes_of(x), &P4);
-            let v = sub_if_at_least(v, &P2);
-            sub_if_at_least(v, &P)
-        });
-        for (lane, input) in reduced.iter().zip(&x) {
-            assert!(less(lane, &P));
-            assert_eq!(value(lane), value(input));
+        // Every input in every lane position.
+        for shift in 0..L {
+            let x: [Limbs; L] = std::array::from_fn(|l| cases[(l + shift) % cases.len()].0);
+            let expected: [Limbs; L] = std::array::from_fn(|l| cases[(l + shift) % cases.len()].1);
+            assert_eq!(sub(x, &P4), expected);
+            let x: [Limbs; L] = std::array::from_fn(|l| chain_inputs[(l + shift) % 8]);
+            let reduced = sub(sub(sub(x, &P4), &P2), &P);
+            for (lane, input) in reduced.iter().zip(&x) {
+                assert!(less(lane, &P));
+                assert_eq!(value(lane), value(input));
+            }
         }
     }
 }
