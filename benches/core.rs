@@ -23,7 +23,8 @@ fn bench_poseidon(c: &mut Criterion) {
     c.bench_function("poseidon/2 inputs", |bench| {
         bench.iter(|| poseidon::hash2(black_box(a), black_box(b)))
     });
-    // Throughput of the batch path trees use (one thread; AVX-512 IFMA where the CPU has it).
+    // Throughput of the batch path trees use (one thread; AVX-512 IFMA where the CPU has it,
+    // else AVX2 and FMA, else the scalar permutation).
     let pairs: Vec<[Fr; 2]> = (0..1024)
         .map(|_| [random_fr(&mut rng), random_fr(&mut rng)])
         .collect();
