@@ -9,6 +9,7 @@ use undersign::core::attributes::Attributes;
 use undersign::core::identity;
 use undersign::core::merkle::MerkleTree;
 use undersign::core::poseidon;
+use undersign::registry::{import_csv, Registry, Schema};
 
 fn random_fr(rng: &mut ChaCha20Rng) -> Fr {
     Fr::from(rng.gen::<u128>()) * Fr::from(rng.gen::<u128>())
@@ -89,5 +90,48 @@ fn bench_tree(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_field, bench_poseidon, bench_tree);
+/// Reading a registry: parsing and validating a 1M-member file (no hashing: the tree is
+/// `tree build` above), and importing 50,000 CSV rows.
+fn bench_registry(c: &mut Criterion) {
+    const SCHEMA: &str = r#"{"version":1,"kind":"undersign-schema","slots":[{"name":"status","labels":{"current":1,"former":2}}]}"#;
+    let schema = || Schema::from_json(SCHEMA.as_bytes()).expect("the bench's schema is valid");
+    let new_registry = || Registry::new(schema(), 20, [5; 32]).expect("depth 20 is valid");
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let mut registry = new_registry();
+    for i in 0..1_000_000u64 {
+        let status = Attributes::from_packed_u64(1 + i % 2);
+        registry
+            .add(random_fr(&mut rng), status)
+            .expect("random commitments are distinct and nonzero");
+    }
+    let json = registry.to_json();
+    let mut csv = String::from("commitment,status\n");
+    for i in 0..50_000u64 {
+        let status = if i % 2 == 0 { "current" } else { "former" };
+        let commitment = undersign::core::field::to_hex(&random_fr(&mut rng));
+        csv.push_str(&format!("{commitment},{status}\n"));
+    }
+
+    let mut group = c.benchmark_group("registry");
+    group.sample_size(10);
+    group.bench_function("load 1M members (parse and validate)", |bench| {
+        bench.iter(|| Registry::from_json(black_box(&json)))
+    });
+    group.bench_function("CSV import, 50,000 rows", |bench| {
+        bench.iter_batched(
+            new_registry,
+            |mut registry| import_csv(&mut registry, black_box(csv.as_bytes())),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_field,
+    bench_poseidon,
+    bench_tree,
+    bench_registry
+);
 criterion_main!(benches);

@@ -364,7 +364,7 @@ mod tests {
     }
 
     #[test]
-    fn fifty_thousand_rows_are_fast() {
+    fn fifty_thousand_rows_import() {
         let mut csv = String::from("commitment,status,ministry\n");
         let labels = ["health", "justice", "interior", "7", ""];
         for i in 1..=50_000u64 {
@@ -376,11 +376,9 @@ mod tests {
             ));
         }
         let mut registry = Registry::new(example(), 20, [1; 32]).unwrap();
-        let start = std::time::Instant::now();
+        // (Its speed is measured by `cargo bench --bench core -- registry`, not here.)
         assert_eq!(import_csv(&mut registry, csv.as_bytes()).unwrap(), 50_000);
-        let elapsed = start.elapsed();
-        eprintln!("imported 50,000 rows in {elapsed:?}");
-        assert!(elapsed < std::time::Duration::from_secs(3), "{elapsed:?}");
+        assert_eq!(registry.len(), 50_000);
         assert_eq!(
             registry.member(2).unwrap().attributes,
             Attributes([2, 7, 0, 0])

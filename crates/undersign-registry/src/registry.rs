@@ -1199,16 +1199,14 @@ pub(crate) mod tests {
         ));
     }
 
+    /// A large registry survives the trip through its file format: every position, the
+    /// removed one included. (Its speed is measured by `cargo bench --bench core --
+    /// registry`, not here.)
     #[test]
-    fn loads_a_million_members_quickly() {
-        // About 1.7 s in the unoptimized test profile; the bound leaves room for a busy machine.
-        load_timing(1_000_000, std::time::Duration::from_secs(8));
-    }
-
-    fn load_timing(n: u64, limit: std::time::Duration) {
+    fn a_large_registry_round_trips() {
         let mut registry = Registry::new(example(), 20, [5; 32]).unwrap();
         let mut rng = ChaCha20Rng::seed_from_u64(60);
-        for i in 0..n {
+        for i in 0..100_000u64 {
             let c = Fr::from(rng.gen::<u64>()) * Fr::from(rng.gen::<u64>()) + Fr::from(i + 1);
             registry.members.push(Some(Member {
                 commitment: c,
@@ -1216,16 +1214,9 @@ pub(crate) mod tests {
             }));
         }
         registry.members[7] = None;
-        let json = registry.to_json();
-        let start = std::time::Instant::now();
-        let loaded = Registry::from_json(&json).unwrap();
-        let elapsed = start.elapsed();
-        eprintln!(
-            "loaded {n} members ({} MB) in {elapsed:?}",
-            json.len() >> 20
-        );
-        assert_eq!(loaded.len(), n);
-        assert_eq!(loaded.active_count(), n - 1);
-        assert!(elapsed < limit, "{elapsed:?}");
+        let loaded = Registry::from_json(&registry.to_json()).unwrap();
+        assert_eq!(loaded.len(), 100_000);
+        assert_eq!(loaded.active_count(), 100_000 - 1);
+        assert_eq!(loaded.members(), registry.members());
     }
 }
