@@ -653,6 +653,67 @@ fn small_anonymity_sets_are_refused_by_default() {
     );
 }
 
+/// `sign` loads the keys while it prepares the statement, then checks them before proving:
+/// keys the petition does not name, or made for another depth, are refused and nothing is
+/// written. A key file that does not load is reported before a registry problem.
+#[test]
+fn sign_refuses_keys_the_petition_does_not_name() {
+    let f = fixture();
+    let tmp = scratch();
+    let p = |n: &str| tmp.path().join(n);
+    for (dir, depth, seed) in [("other", DEPTH, "22"), ("deeper", "6", "11")] {
+        ok(&[
+            "setup",
+            "--depth",
+            depth,
+            "--out",
+            s(&p(dir)),
+            "--seed",
+            &seed.repeat(32),
+        ]);
+    }
+    let sign_with = |keys: &str, identity: &Path| {
+        let out_sig = p(&format!("{keys}.sig"));
+        let out = run(&[
+            "sign",
+            "--identity",
+            s(identity),
+            "--registry",
+            s(&f.path("registry.json")),
+            "--petition",
+            s(&f.path("petition.json")),
+            "--keys",
+            s(&p(keys)),
+            "--out",
+            s(&out_sig),
+        ]);
+        assert_eq!(code(&out), 2);
+        assert!(!out_sig.exists(), "no signature may be written");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let alice = f.path("alice.id");
+    let err = sign_with("other", &alice);
+    assert!(err.contains("not the ones the petition names"), "{err}");
+    let err = sign_with("deeper", &alice);
+    assert!(
+        err.contains("the keys are for depth 6, the registry has depth 5"),
+        "{err}"
+    );
+    // A corrupted proving key and a signer who is not in the registry: the keys' error.
+    let stranger = p("stranger.id");
+    ok(&["identity", "new", "--out", s(&stranger)]);
+    let err = sign_with("other", &stranger);
+    assert!(err.contains("not in this registry"), "{err}");
+    let broken = p("other").join("proving.key");
+    assert!(broken.exists(), "the key set's layout changed");
+    std::fs::write(&broken, b"not a key").unwrap();
+    let err = sign_with("other", &stranger);
+    assert!(
+        err.contains("proving.key") && !err.contains("not in this registry"),
+        "{err}"
+    );
+}
+
 #[test]
 fn secrets_are_private_and_never_printed() {
     let f = fixture();

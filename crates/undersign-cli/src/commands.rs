@@ -195,20 +195,25 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
         .as_deref()
         .map(|d| parse_disclose(registry.schema(), d))
         .transpose()?;
-    let (_, prover) =
-        keys::load_prover(&args.keys).with_context(|| format!("keys {}", args.keys.display()))?;
-    let bar = spinner("proving");
     let request = SignRequest {
         secret: &secret,
         registry: &registry,
         petition: &petition,
-        prover: &prover,
         comment: args.comment.clone(),
         disclose,
         min_anonymity: args.min_anonymity,
         accept_small_anonymity_set: args.accept_small_anonymity_set,
     };
-    let outcome = workflow::sign(&request, &mut OsRng);
+    // The keys load (tens of milliseconds on both cores) while the registry's tree is rebuilt
+    // and the statement prepared; a key file that does not load is reported first.
+    let (prepared, loaded) = rayon::join(
+        || workflow::prepare_signature(&request),
+        || keys::load_prover(&args.keys),
+    );
+    let (_, prover) = loaded.with_context(|| format!("keys {}", args.keys.display()))?;
+    let prepared = prepared?;
+    let bar = spinner("proving");
+    let outcome = workflow::prove_signature(prepared, &prover, &mut OsRng);
     bar.finish_and_clear();
     let outcome = outcome?;
     write_atomic(

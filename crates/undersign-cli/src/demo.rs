@@ -221,13 +221,12 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
                 secret: &secrets[*member],
                 registry: &registry,
                 petition: &petition,
-                prover: &prover,
                 comment: comment.clone(),
                 disclose: None,
                 min_anonymity: 20,
                 accept_small_anonymity_set: false,
             };
-            let outcome = workflow::sign(&request, &mut OsRng);
+            let outcome = workflow::sign(&request, &prover, &mut OsRng);
             bar.inc(1);
             outcome.map(|o| (n, o))
         })

@@ -11,6 +11,7 @@ use undersign_core::attributes::{Attributes, Mask};
 use undersign_core::identity::IdentitySecret;
 use undersign_core::merkle::MerkleTree;
 use undersign_core::scope::message;
+use undersign_core::Fr;
 use undersign_proof::encoding::ProofBytes;
 use undersign_proof::{Prover, Verifier};
 use undersign_registry::anonymity::{anonymity_set, choose_mask};
@@ -75,8 +76,6 @@ pub struct SignRequest<'a> {
     pub registry: &'a Registry,
     /// The petition.
     pub petition: &'a PetitionFile,
-    /// The prover (proving key and cached matrices).
-    pub prover: &'a Prover,
     /// Optional public comment.
     pub comment: Option<String>,
     /// Explicit disclosure, or `None` for the safe default.
@@ -99,13 +98,49 @@ pub struct SignOutcome {
     pub dropped_slots: Vec<usize>,
 }
 
-/// Proves membership for `request` entirely locally and returns the signature.
-pub fn sign<R: RngCore + CryptoRng>(request: &SignRequest<'_>, rng: &mut R) -> Result<SignOutcome> {
+/// A signature ready to be proved: every check that needs no keys passed, and the statement
+/// (the signer's secret, Merkle path and disclosure) built. Computed by [`prepare_signature`]
+/// while the keys load, then proved by [`prove_signature`].
+pub struct PreparedSignature {
+    /// What the proof will show; holds the signer's secret.
+    statement: Statement,
+    /// The registry's tree depth, which the keys must match.
+    depth: u32,
+    /// The verifying key's hash the petition names.
+    verifying_key_hash: String,
+    /// The petition's id, for the signature.
+    petition: [u8; 32],
+    /// The newest checkpoint's root, which the proof uses.
+    root: Fr,
+    /// The disclosed slots and their values.
+    mask: Mask,
+    disclosed: Attributes,
+    /// The optional public comment.
+    comment: Option<String>,
+    /// For [`SignOutcome`]: see its fields.
+    anonymity_set: u64,
+    checkpoint: u64,
+    dropped_slots: Vec<usize>,
+}
+
+/// Proves membership for `request` with `prover`, entirely locally, and returns the
+/// signature: [`prepare_signature`], then [`prove_signature`].
+pub fn sign<R: RngCore + CryptoRng>(
+    request: &SignRequest<'_>,
+    prover: &Prover,
+    rng: &mut R,
+) -> Result<SignOutcome> {
+    prove_signature(prepare_signature(request)?, prover, rng)
+}
+
+/// Everything signing does before it needs the keys: checks the registry's checkpoints
+/// against the petition, finds the signer, rebuilds the tree and checks its root, chooses
+/// the disclosure and checks the anonymity set, and builds the statement.
+pub fn prepare_signature(request: &SignRequest<'_>) -> Result<PreparedSignature> {
     let SignRequest {
         secret,
         registry,
         petition,
-        prover,
         ..
     } = request;
     let checkpoint = checked_latest_checkpoint(registry, petition)?;
@@ -114,18 +149,6 @@ pub fn sign<R: RngCore + CryptoRng>(request: &SignRequest<'_>, rng: &mut R) -> R
         "the registry's newest checkpoint is {}, older than the petition's minimum {}",
         checkpoint.sequence,
         petition.min_checkpoint()
-    );
-    ensure!(
-        prover.depth() == registry.depth(),
-        "the keys are for depth {}, the registry has depth {}",
-        prover.depth(),
-        registry.depth()
-    );
-    ensure!(
-        prover.verifier().key_hash() == petition.verifying_key_hash(),
-        "these keys (verifying key {}) are not the ones the petition names ({})",
-        prover.verifier().key_hash(),
-        petition.verifying_key_hash()
     );
     if let Some(comment) = &request.comment {
         ensure!(
@@ -201,21 +224,55 @@ pub fn sign<R: RngCore + CryptoRng>(request: &SignRequest<'_>, rng: &mut R) -> R
         message(request.comment.as_deref()),
         mask,
     );
-    let proof = prover.prove(&statement, rng).context("proving")?;
-    let signature = Signature {
+    Ok(PreparedSignature {
+        statement,
+        depth: registry.depth(),
+        verifying_key_hash: petition.verifying_key_hash().to_owned(),
         petition: petition.id(),
         root: checkpoint.root,
-        nullifier: statement.public.nullifier,
         mask,
         disclosed,
         comment: request.comment.clone(),
+        anonymity_set: set,
+        checkpoint: checkpoint.sequence,
+        dropped_slots,
+    })
+}
+
+/// Proves a prepared signature with `prover`, after checking that its keys are the ones the
+/// petition names and fit the registry's depth.
+pub fn prove_signature<R: RngCore + CryptoRng>(
+    prepared: PreparedSignature,
+    prover: &Prover,
+    rng: &mut R,
+) -> Result<SignOutcome> {
+    ensure!(
+        prover.depth() == prepared.depth,
+        "the keys are for depth {}, the registry has depth {}",
+        prover.depth(),
+        prepared.depth
+    );
+    ensure!(
+        prover.verifier().key_hash() == prepared.verifying_key_hash,
+        "these keys (verifying key {}) are not the ones the petition names ({})",
+        prover.verifier().key_hash(),
+        prepared.verifying_key_hash
+    );
+    let proof = prover.prove(&prepared.statement, rng).context("proving")?;
+    let signature = Signature {
+        petition: prepared.petition,
+        root: prepared.root,
+        nullifier: prepared.statement.public.nullifier,
+        mask: prepared.mask,
+        disclosed: prepared.disclosed,
+        comment: prepared.comment,
         proof: ProofBytes::encode(&proof)?,
     };
     Ok(SignOutcome {
         signature,
-        anonymity_set: set,
-        checkpoint: checkpoint.sequence,
-        dropped_slots,
+        anonymity_set: prepared.anonymity_set,
+        checkpoint: prepared.checkpoint,
+        dropped_slots: prepared.dropped_slots,
     })
 }
 
