@@ -176,6 +176,7 @@ fn reduce2(x: &Wide2) -> Fq2 {
 
 /// `x·y` in `Fq2`: three word products and two reductions instead of arkworks' four products
 /// and two reductions (`sum_of_products`).
+#[inline]
 pub(crate) fn mul(x: &Fq2, y: &Fq2) -> Fq2 {
     reduce2(&mul2(x, y))
 }

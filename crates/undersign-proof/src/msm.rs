@@ -12,10 +12,33 @@
 //! Scalars are taken as signed: `k` or `−(r − k)`, whichever is shorter, so that small
 //! negative scalars cost as little as small positive ones.
 
+use ark_bn254::{Fq, Fq2};
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{BigInt, BigInteger, Field, PrimeField};
 use rayon::prelude::*;
+
+/// The multiplication of a curve's base field that the affine additions use: arkworks' for
+/// `Fq` (G1), the Karatsuba product with one reduction per coefficient ([`crate::lazy::mul`])
+/// for `Fq2` (G2).
+pub trait AffineMul: Field {
+    /// `self · other`.
+    fn affine_mul(&self, other: &Self) -> Self;
+}
+
+impl AffineMul for Fq {
+    #[inline(always)]
+    fn affine_mul(&self, other: &Self) -> Self {
+        *self * other
+    }
+}
+
+impl AffineMul for Fq2 {
+    #[inline(always)]
+    fn affine_mul(&self, other: &Self) -> Self {
+        crate::lazy::mul(self, other)
+    }
+}
 
 /// `Σ scalars[i]·bases[i]` over the first `min(bases.len(), scalars.len())` pairs.
 ///
@@ -27,6 +50,7 @@ pub fn msm<P: SWCurveConfig>(
     scalars: &[<P::ScalarField as PrimeField>::BigInt],
 ) -> Projective<P>
 where
+    P::BaseField: AffineMul,
     P::ScalarField: PrimeField<BigInt = BigInt<4>>,
 {
     let terms = signed_terms(bases, scalars);
@@ -160,7 +184,10 @@ fn window_sum<'a, P: SWCurveConfig>(
     terms: &[SignedTerm],
     digits: impl Iterator<Item = &'a i32>,
     window_bits: usize,
-) -> Projective<P> {
+) -> Projective<P>
+where
+    P::BaseField: AffineMul,
+{
     #[cfg(target_arch = "x86_64")]
     if undersign_core::cpu::has_bmi2_adx() {
         // SAFETY: the CPU has both features the function is compiled for (checked above).
@@ -177,7 +204,10 @@ fn window_sum_bmi2_adx<'a, P: SWCurveConfig>(
     terms: &[SignedTerm],
     digits: impl Iterator<Item = &'a i32>,
     window_bits: usize,
-) -> Projective<P> {
+) -> Projective<P>
+where
+    P::BaseField: AffineMul,
+{
     window_sum_portable(bases, terms, digits, window_bits)
 }
 
@@ -188,7 +218,10 @@ fn window_sum_portable<'a, P: SWCurveConfig>(
     terms: &[SignedTerm],
     digits: impl Iterator<Item = &'a i32>,
     window_bits: usize,
-) -> Projective<P> {
+) -> Projective<P>
+where
+    P::BaseField: AffineMul,
+{
     let buckets = 1usize << (window_bits - 1);
     // Counting sort of the terms by bucket; a negative digit adds the negated base.
     let mut entries: Vec<(u32, Affine<P>)> = Vec::with_capacity(terms.len());
@@ -234,7 +267,10 @@ fn window_sum_portable<'a, P: SWCurveConfig>(
 fn sum_groups<P: SWCurveConfig>(
     mut points: Vec<Affine<P>>,
     mut starts: Vec<usize>,
-) -> Vec<Affine<P>> {
+) -> Vec<Affine<P>>
+where
+    P::BaseField: AffineMul,
+{
     let groups = starts.len() - 1;
     let mut denominators: Vec<P::BaseField> = Vec::with_capacity(points.len() / 2);
     let mut prefix_products: Vec<P::BaseField> = Vec::with_capacity(points.len() / 2);
@@ -254,7 +290,11 @@ fn sum_groups<P: SWCurveConfig>(
                 denominators.push(pair_denominator(&pair[0], &pair[1]));
             }
         }
-        batch_invert(&mut denominators, &mut prefix_products);
+        batch_invert_with(
+            &mut denominators,
+            &mut prefix_products,
+            P::BaseField::affine_mul,
+        );
 
         // Add the pairs and compact each group to the front of its new range.
         let mut write = 0;
@@ -349,19 +389,22 @@ fn add_with_inverse<P: SWCurveConfig>(
     p: &Affine<P>,
     q: &Affine<P>,
     inverse: P::BaseField,
-) -> Affine<P> {
+) -> Affine<P>
+where
+    P::BaseField: AffineMul,
+{
     if inverse == P::BaseField::ZERO {
         return Affine::<P>::identity();
     }
     let slope = if p.x != q.x {
-        (q.y - p.y) * inverse
+        (q.y - p.y).affine_mul(&inverse)
     } else {
         // Tangent: (3x² + a) / 2y.
         let x2 = p.x.square();
-        (x2.double() + x2 + P::COEFF_A) * inverse
+        (x2.double() + x2 + P::COEFF_A).affine_mul(&inverse)
     };
     let x = slope.square() - p.x - q.x;
-    let y = slope * (p.x - x) - p.y;
+    let y = slope.affine_mul(&(p.x - x)) - p.y;
     Affine::<P>::new_unchecked(x, y)
 }
 
@@ -392,6 +435,7 @@ mod tests {
 
     fn check<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scalars: &[BigInt<4>])
     where
+        P::BaseField: AffineMul,
         Projective<P>: VariableBaseMSM<MulBase = Affine<P>, ScalarField = Fr>,
     {
         let expected = <Projective<P> as VariableBaseMSM>::msm_bigint(bases, scalars);
@@ -520,7 +564,9 @@ mod tests {
         unsafe fn check<P: SWCurveConfig<ScalarField = Fr>>(
             bases: &[Affine<P>],
             scalars: &[BigInt<4>],
-        ) {
+        ) where
+            P::BaseField: AffineMul,
+        {
             let terms = signed_terms(bases, scalars);
             let (window_bits, windows) = (6, 43);
             let digits = signed_digits(&terms, window_bits, windows);
