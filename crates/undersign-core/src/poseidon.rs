@@ -71,8 +71,11 @@
 //! multiplications are replaced by sparse ones; in addition `s[0]` is carried
 //! scaled by a known per-round factor during the partial rounds, which removes
 //! one more multiplication. A partial round then costs `2t + 1` field
-//! multiplications (3 of them in the S-box) instead of `t² + 3`. The state
-//! lives in a fixed-size array; no hash allocates.
+//! multiplications (3 of them in the S-box) instead of `t² + 3`. The products of
+//! the linear layers are summed before one Montgomery reduction per sum. For
+//! width 3 ([`hash2`], the trees' hash) the partial rounds carry two other
+//! coordinates in place of `s[1]` and `s[2]` (module `observer`), which saves one more
+//! reduction per round. The state lives in a fixed-size array; no hash allocates.
 
 use std::sync::OnceLock;
 
@@ -106,6 +109,7 @@ const HALF_FULL: usize = FULL_ROUNDS / 2;
 mod fma;
 #[cfg(target_arch = "x86_64")]
 mod lanes;
+mod observer;
 
 /// [`hash2_batch`] splits inputs longer than this across rayon's thread pool.
 const BATCH_PARALLEL_CHUNK: usize = 1 << 10;
@@ -164,12 +168,46 @@ pub fn hash1(a: Fr) -> Fr {
 
 /// Poseidon of two field elements (width 3). Equal to circomlib's `Poseidon(2)`.
 pub fn hash2(a: Fr, b: Fr) -> Fr {
-    optimized2().permute_first([Fr::ZERO, a, b])
+    permute_width3([Fr::ZERO, a, b])
 }
 
 fn optimized2() -> &'static Optimized<3> {
     static OPT: OnceLock<Optimized<3>> = OnceLock::new();
     OPT.get_or_init(|| Optimized::new(cached_params(3)))
+}
+
+/// Width 3's partial rounds in observer form ([`observer`]), which [`hash2`] and the AVX2
+/// lanes use.
+fn observer2() -> &'static observer::ObserverRounds {
+    static OBSERVER: OnceLock<observer::ObserverRounds> = OnceLock::new();
+    OBSERVER.get_or_init(|| observer::ObserverRounds::new(optimized2()))
+}
+
+/// The width-3 permutation's first element, with observer-form partial rounds. On x86-64
+/// CPUs with BMI2 and ADX the same code runs compiled for them ([`crate::cpu`]).
+#[inline]
+fn permute_width3(s: [Fr; 3]) -> Fr {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::has_bmi2_adx() {
+        // SAFETY: the CPU has both features the function is compiled for (checked above).
+        return unsafe { permute_width3_bmi2_adx(s) };
+    }
+    permute_width3_portable(s)
+}
+
+/// [`permute_width3`] compiled for CPUs with BMI2 and ADX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi2,adx")]
+fn permute_width3_bmi2_adx(s: [Fr; 3]) -> Fr {
+    permute_width3_portable(s)
+}
+
+/// [`permute_width3`] for any CPU.
+#[inline(always)]
+fn permute_width3_portable(s: [Fr; 3]) -> Fr {
+    let (opt, observer) = (optimized2(), observer2());
+    let s = opt.first_half(s, &observer.entry);
+    opt.second_half(observer.run(s))
 }
 
 /// Poseidon of many pairs: `out[i] = hash2(pairs[i][0], pairs[i][1])`.
@@ -226,9 +264,8 @@ fn in_chunks<const L: usize>(
 
 /// [`hash2_into`] with the scalar permutation only.
 fn hash2_scalar(pairs: &[[Fr; 2]], out: &mut [Fr]) {
-    let opt = optimized2();
     for (dst, [a, b]) in out.iter_mut().zip(pairs) {
-        *dst = opt.permute_first([Fr::ZERO, *a, *b]);
+        *dst = permute_width3([Fr::ZERO, *a, *b]);
     }
 }
 
@@ -520,6 +557,31 @@ fn invert(m: &[Vec<Fr>]) -> Option<Vec<Vec<Fr>>> {
     Some(inv)
 }
 
+/// `Σ_{j≥1} row[j]·s[j]`, the weights of a sparse partial round applied to `s[1..]`, as one
+/// sum of products (reduced once, not once per product).
+#[inline(always)]
+fn dot_tail<const T: usize>(row: &[Fr; T], s: &[Fr; T]) -> Fr {
+    /// `Fr::sum_of_products` of two slices of length `M`; `None` for another length.
+    #[inline(always)]
+    fn sum_of<const M: usize>(a: &[Fr], b: &[Fr]) -> Option<Fr> {
+        Some(Fr::sum_of_products::<M>(
+            a.try_into().ok()?,
+            b.try_into().ok()?,
+        ))
+    }
+    debug_assert!((2..=MAX_WIDTH).contains(&T), "width {T}");
+    let (a, b) = (&row[1..], &s[1..]);
+    let lazy = match T {
+        2 => a.first().zip(b.first()).map(|(a, b)| *a * b),
+        3 => sum_of::<2>(a, b),
+        4 => sum_of::<3>(a, b),
+        5 => sum_of::<4>(a, b),
+        _ => None,
+    };
+    // Every width in use matches above.
+    lazy.unwrap_or_else(|| a.iter().zip(b).map(|(a, b)| *a * b).sum())
+}
+
 /// Full-round linear layer: `m · s`.
 #[inline(always)]
 fn mix<const T: usize>(m: &Matrix<T>, s: &[Fr; T]) -> [Fr; T] {
@@ -642,33 +704,42 @@ impl<const T: usize> Optimized<T> {
 
     /// The permutation itself, for any CPU.
     #[inline(always)]
-    fn permute_first_portable(&self, mut s: [Fr; T]) -> Fr {
-        let [c0, c1, c2, c3] = &self.first_constants;
-        for (c, m) in [
-            (c0, &self.mds),
-            (c1, &self.mds),
-            (c2, &self.mds),
-            (c3, &self.pre_partial),
-        ] {
-            for i in 0..T {
-                s[i] = pow5(s[i] + c[i]);
-            }
-            s = mix(m, &s);
-        }
-
+    fn permute_first_portable(&self, s: [Fr; T]) -> Fr {
+        let mut s = self.first_half(s, &self.pre_partial);
         for round in &self.partial {
             // Independent of this round's S-box, so it overlaps with it.
-            let mut acc = round.row[1] * s[1];
-            for (v, x) in round.row.iter().zip(&s).skip(2) {
-                acc += *v * x;
-            }
+            let acc = dot_tail(&round.row, &s);
             let u = pow5(s[0] + round.constant);
             s[0] = u + acc;
             for (x, w) in s.iter_mut().zip(&round.col).skip(1) {
                 *x += *w * u;
             }
         }
+        self.second_half(s)
+    }
 
+    /// The full rounds before the partial rounds, with `pre_partial` as the last one's linear
+    /// layer (the sparse form's, or the one another form of the partial rounds expects).
+    #[inline(always)]
+    fn first_half(&self, mut s: [Fr; T], pre_partial: &Matrix<T>) -> [Fr; T] {
+        let [c0, c1, c2, c3] = &self.first_constants;
+        for (c, m) in [
+            (c0, &self.mds),
+            (c1, &self.mds),
+            (c2, &self.mds),
+            (c3, pre_partial),
+        ] {
+            for i in 0..T {
+                s[i] = pow5(s[i] + c[i]);
+            }
+            s = mix(m, &s);
+        }
+        s
+    }
+
+    /// The full rounds after the partial rounds, returning the state's first element.
+    #[inline(always)]
+    fn second_half(&self, mut s: [Fr; T]) -> Fr {
         let [c0, c1, c2, c3] = &self.last_constants;
         for (c, m) in [(c0, &self.post_partial), (c1, &self.mds), (c2, &self.mds)] {
             for i in 0..T {
@@ -937,7 +1008,7 @@ mod tests {
         if !fma::tests::fma_or_skip() {
             return;
         }
-        let tables = fma::tables(optimized2());
+        let tables = fma::tables(optimized2(), observer2());
         // SAFETY: checked `available()` above.
         lanes_independent(|x| unsafe { fma::hash2_x4(&tables, x) });
     }
@@ -995,5 +1066,15 @@ mod tests {
         check::<3>(&mut rng);
         check::<4>(&mut rng);
         check::<5>(&mut rng);
+        for _ in 0..20 {
+            let state: [Fr; 3] = std::array::from_fn(|_| Fr::rand(&mut rng));
+            // SAFETY: checked `has_bmi2_adx()` above.
+            let fast = unsafe { permute_width3_bmi2_adx(state) };
+            assert_eq!(
+                fast,
+                permute_width3_portable(state),
+                "width 3, observer form"
+            );
+        }
     }
 }

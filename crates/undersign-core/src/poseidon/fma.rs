@@ -8,9 +8,12 @@
 //!
 //! # Arithmetic
 //!
-//! Elements, Montgomery form (`R = 2^260`), lazy bounds and tables are those of the IFMA
+//! Elements, Montgomery form (`R = 2^260`) and the full rounds' tables are those of the IFMA
 //! lanes ([`super::lanes`]): five 52-bit limbs held in 64-bit integer lanes, the same
-//! word-by-word Montgomery multiplication, the same reductions. Only the instruction that
+//! word-by-word Montgomery multiplication, the same reductions. The IFMA lanes' bounds hold
+//! here too (every input to a multiplication below `8p`), though sums of products come out
+//! tighter, below `2p`; the partial rounds differ (below). Within a multiplication only the
+//! instruction that
 //! multiplies two 52-bit limbs differs. IFMA's `vpmadd52luq`/`vpmadd52huq` give the low and
 //! high 52 bits of the 104-bit product; here two double-precision fused multiply-adds give
 //! the product as `H·2^52 + L` with a *signed* `L`:
@@ -41,6 +44,10 @@
 //! * a sum of up to three products by constants is reduced once, not three times, and a
 //!   square computes each cross product once and adds it twice.
 //!
+//! The partial rounds are those of the scalar [`super::hash2`], in observer form
+//! ([`super::observer`]): two sums of two products per round, and no conditional subtraction
+//! (the IFMA lanes keep the sparse form; see [`permute`] for the bounds).
+//!
 //! With these, on the AMD EPYC (Zen 3) this project is measured on, a batch costs about
 //! two thirds of the scalar permutation's time per hash (README, "Performance and scale").
 
@@ -54,7 +61,8 @@ use std::arch::x86_64::{
     _mm256_setzero_si256, _mm256_slli_epi64, _mm256_srli_epi64, _mm256_sub_epi64, _mm256_sub_pd,
 };
 
-use super::lanes::{self, from_limbs, to_limbs, Limbs, LIMBS, MASK, N0, P, P4};
+use super::lanes::{self, from_limbs, to_limbs, Limbs, LIMBS, MASK, N0, P};
+use super::observer::ObserverRounds;
 use super::{Optimized, HALF_FULL};
 
 /// Number of states evaluated at once (64-bit lanes in a 256-bit register).
@@ -73,12 +81,35 @@ fn float(x: &Limbs) -> Float {
     x.map(|limb| limb as f64)
 }
 
-/// The width-3 tables of [`Optimized`] in lane form, limbs as doubles.
-pub(super) type Tables = lanes::Tables<Float>;
+/// The width-3 tables in lane form, limbs as doubles: [`Optimized`]'s full rounds, and the
+/// partial rounds in observer form ([`super::observer`]).
+pub(super) struct Tables {
+    /// The full rounds' constants and matrices (its `pre_partial` and sparse `partial` are
+    /// converted with the rest but not used here).
+    full: lanes::Tables<Float>,
+    /// The linear layer before the partial rounds, in place of `full.pre_partial`.
+    entry: [[Float; 3]; 3],
+    /// Per partial round: its constant, the weights of `q` and `u` in the new `q`, and in
+    /// the new `t`.
+    partial: Vec<(Float, [Float; 2], [Float; 2])>,
+    /// Maps the final `(q, t)` back to `(s[1], s[2])`.
+    exit: [[Float; 2]; 2],
+}
 
 /// The tables for [`hash2_x4`].
-pub(super) fn tables(opt: &Optimized<3>) -> Tables {
-    Tables::with(opt, |v| float(&to_limbs(v)))
+pub(super) fn tables(opt: &Optimized<3>, observer: &ObserverRounds) -> Tables {
+    let convert = |v: Fr| float(&to_limbs(v));
+    let pair = |x: &[Fr; 2]| x.map(convert);
+    Tables {
+        full: lanes::Tables::with(opt, convert),
+        entry: observer.entry.map(|row| row.map(convert)),
+        partial: observer
+            .rounds
+            .iter()
+            .map(|r| (convert(r.constant), pair(&r.q_weights), pair(&r.t_weights)))
+            .collect(),
+        exit: observer.exit.each_ref().map(pair),
+    }
 }
 
 /// Whether this CPU can run [`hash2_x4`].
@@ -93,7 +124,7 @@ pub(super) fn hash2_chunks(pairs: &[[Fr; 2]], out: &mut [Fr]) -> bool {
     if !available() {
         return false;
     }
-    let tables = TABLES.get_or_init(|| tables(super::optimized2()));
+    let tables = TABLES.get_or_init(|| tables(super::optimized2(), super::observer2()));
     // SAFETY: `available()` checked that the CPU has the features `hash2_x4` enables.
     super::in_chunks(pairs, out, |lanes| unsafe { hash2_x4(tables, lanes) });
     true
@@ -114,34 +145,46 @@ pub(super) fn hash2_x4(tables: &Tables, inputs: &[[Fr; 2]; LANES]) -> [Fr; LANES
     store(out).map(from_limbs)
 }
 
-/// The optimised permutation of [`Optimized::permute_first`], on lanes.
+/// The width-3 permutation of [`super::hash2`], on lanes, with the partial rounds in
+/// observer form ([`super::observer`]).
+///
+/// Bounds (see the IFMA lanes for the rest): in the partial rounds `t` is a sum of products,
+/// below `2p`; `q` is `t` plus one more sum of products, below `4p`; `s[0]` is the S-box
+/// output plus `q`, below `6p`, and below `7p` once the round constant is added. No
+/// conditional subtraction is needed. The exit's sums of products are below `2p`.
 #[target_feature(enable = "avx2,fma")]
 fn permute(t: &Tables, mut s: [Lanes; 3]) -> Lanes {
-    for (r, constants) in t.first.iter().enumerate() {
+    let full = &t.full;
+    for (r, constants) in full.first.iter().enumerate() {
         let m = if r + 1 == HALF_FULL {
-            &t.pre_partial
+            &t.entry
         } else {
-            &t.mds
+            &full.mds
         };
         s = mix(m, &full_sbox(s, constants));
     }
-    for (constant, row, col) in &t.partial {
-        let acc = sum_of_products([&row[0], &row[1]], [&s[1], &s[2]]);
-        let u = pow5(add_const(s[0], constant));
-        s[0] = add(u, acc);
-        // As in the IFMA lanes, s[1] and s[2] are kept below 4p (the added products are
-        // below 2p; these subtractions are needed only for that bound).
-        s[1] = sub_if_at_least(add(s[1], mul_const(u, &col[0])), &P4);
-        s[2] = sub_if_at_least(add(s[2], mul_const(u, &col[1])), &P4);
+    let [mut s0, mut q, mut state_t] = s;
+    for (constant, q_weights, t_weights) in &t.partial {
+        let u = pow5(add_const(s0, constant));
+        s0 = add(u, q);
+        let next_q = add(state_t, sum_of_products(q_weights.each_ref(), [&q, &u]));
+        state_t = sum_of_products(t_weights.each_ref(), [&q, &u]);
+        q = next_q;
     }
-    for (r, constants) in t.last.iter().enumerate() {
+    let exit = |row: &[Float; 2]| sum_of_products(row.each_ref(), [&q, &state_t]);
+    s = [s0, exit(&t.exit[0]), exit(&t.exit[1])];
+    for (r, constants) in full.last.iter().enumerate() {
         s = full_sbox(s, constants);
         if r + 1 < HALF_FULL {
-            let m = if r == 0 { &t.post_partial } else { &t.mds };
+            let m = if r == 0 {
+                &full.post_partial
+            } else {
+                &full.mds
+            };
             s = mix(m, &s);
         }
     }
-    dot(&t.mds[0], &s)
+    dot(&full.mds[0], &s)
 }
 
 /// Adds the round constants and applies the S-box to every element.
@@ -176,11 +219,6 @@ fn pow5(x: Lanes) -> Lanes {
 #[target_feature(enable = "avx2,fma")]
 fn splat(c: &Float) -> [__m256d; LIMBS] {
     c.map(|limb| _mm256_set1_pd(limb))
-}
-
-#[target_feature(enable = "avx2,fma")]
-fn mul_const(x: Lanes, c: &Float) -> Lanes {
-    sum_of_products([c], [&x])
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -440,7 +478,7 @@ pub(super) mod tests {
         available_or_skip, check_conditional_subtraction, less, random_below, value,
     };
     use crate::poseidon::lanes::times;
-    use crate::poseidon::lanes::P2;
+    use crate::poseidon::lanes::{P2, P4};
     use ark_ff::{Field, PrimeField};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha20Rng;
@@ -662,37 +700,51 @@ pub(super) mod tests {
 
     #[test]
     fn tables_hold_the_limbs_as_doubles() {
-        let opt = crate::poseidon::optimized2();
-        let (doubles, limbs) = (tables(opt), lanes::Tables::new(opt));
+        let (opt, observer) = (crate::poseidon::optimized2(), crate::poseidon::observer2());
+        let (doubles, limbs) = (tables(opt, observer), lanes::Tables::new(opt));
         let back = |x: &Float| x.map(|d| d as u64);
-        assert_eq!(doubles.partial.len(), limbs.partial.len());
-        for (d, l) in doubles.partial.iter().zip(&limbs.partial) {
-            assert_eq!(back(&d.0), l.0);
-            assert_eq!(d.1.each_ref().map(back), l.1);
-            assert_eq!(d.2.each_ref().map(back), l.2);
-        }
-        let rows = |t: &Tables| -> Vec<[Limbs; 3]> {
-            [
-                &t.first[..],
-                &t.last[..],
-                &t.mds[..],
-                &t.pre_partial[..],
-                &t.post_partial[..],
-            ]
-            .concat()
-            .iter()
-            .map(|r| r.each_ref().map(back))
-            .collect()
+        let rows = |t: &lanes::Tables<Float>| -> Vec<[Limbs; 3]> {
+            [&t.first[..], &t.last[..], &t.mds[..], &t.post_partial[..]]
+                .concat()
+                .iter()
+                .map(|r| r.each_ref().map(back))
+                .collect()
         };
         let limb_rows: Vec<[Limbs; 3]> = [
             &limbs.first[..],
             &limbs.last[..],
             &limbs.mds[..],
-            &limbs.pre_partial[..],
             &limbs.post_partial[..],
         ]
         .concat();
-        assert_eq!(rows(&doubles), limb_rows);
+        assert_eq!(rows(&doubles.full), limb_rows);
+
+        let limbs_of = |v: &Fr| to_limbs(*v);
+        let entry = doubles.entry.each_ref().map(|r| r.each_ref().map(back));
+        assert_eq!(
+            entry,
+            observer
+                .entry
+                .each_ref()
+                .map(|r| r.each_ref().map(limbs_of))
+        );
+        assert_eq!(doubles.partial.len(), observer.rounds.len());
+        for (d, r) in doubles.partial.iter().zip(&observer.rounds) {
+            assert_eq!(back(&d.0), to_limbs(r.constant));
+            assert_eq!(
+                d.1.each_ref().map(back),
+                r.q_weights.each_ref().map(limbs_of)
+            );
+            assert_eq!(
+                d.2.each_ref().map(back),
+                r.t_weights.each_ref().map(limbs_of)
+            );
+        }
+        let exit = doubles.exit.each_ref().map(|r| r.each_ref().map(back));
+        assert_eq!(
+            exit,
+            observer.exit.each_ref().map(|r| r.each_ref().map(limbs_of))
+        );
     }
 
     #[test]
