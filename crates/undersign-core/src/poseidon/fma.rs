@@ -84,10 +84,9 @@ fn float(x: &Limbs) -> Float {
 /// The width-3 tables in lane form, limbs as doubles: [`Optimized`]'s full rounds, and the
 /// partial rounds in observer form ([`super::observer`]).
 pub(super) struct Tables {
-    /// The full rounds' constants and matrices (its `pre_partial` and sparse `partial` are
-    /// converted with the rest but not used here).
-    full: lanes::Tables<Float>,
-    /// The linear layer before the partial rounds, in place of `full.pre_partial`.
+    /// The full rounds' constants and matrices.
+    full: lanes::FullRounds<Float>,
+    /// The linear layer before the partial rounds (observer form's).
     entry: [[Float; 3]; 3],
     /// Per partial round: its constant, the weights of `q` and `u` in the new `q`, and in
     /// the new `t`.
@@ -101,7 +100,7 @@ pub(super) fn tables(opt: &Optimized<3>, observer: &ObserverRounds) -> Tables {
     let convert = |v: Fr| float(&to_limbs(v));
     let pair = |x: &[Fr; 2]| x.map(convert);
     Tables {
-        full: lanes::Tables::with(opt, convert),
+        full: lanes::FullRounds::with(opt, convert),
         entry: observer.entry.map(|row| row.map(convert)),
         partial: observer
             .rounds
@@ -703,7 +702,7 @@ pub(super) mod tests {
         let (opt, observer) = (crate::poseidon::optimized2(), crate::poseidon::observer2());
         let (doubles, limbs) = (tables(opt, observer), lanes::Tables::new(opt));
         let back = |x: &Float| x.map(|d| d as u64);
-        let rows = |t: &lanes::Tables<Float>| -> Vec<[Limbs; 3]> {
+        let rows = |t: &lanes::FullRounds<Float>| -> Vec<[Limbs; 3]> {
             [&t.first[..], &t.last[..], &t.mds[..], &t.post_partial[..]]
                 .concat()
                 .iter()
@@ -711,10 +710,10 @@ pub(super) mod tests {
                 .collect()
         };
         let limb_rows: Vec<[Limbs; 3]> = [
-            &limbs.first[..],
-            &limbs.last[..],
-            &limbs.mds[..],
-            &limbs.post_partial[..],
+            &limbs.full.first[..],
+            &limbs.full.last[..],
+            &limbs.full.mds[..],
+            &limbs.full.post_partial[..],
         ]
         .concat();
         assert_eq!(rows(&doubles.full), limb_rows);

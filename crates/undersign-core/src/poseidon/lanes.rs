@@ -144,35 +144,45 @@ pub(super) fn from_limbs(x: Limbs) -> Fr {
     Fr::new_unchecked(BigInt(raw)) * INV_SIXTEEN
 }
 
-/// The width-3 tables of [`Optimized`] in lane form, each element as an `E` (52-bit limbs
-/// here; the same limbs as doubles in [`super::fma`]).
-pub(super) struct Tables<E = Limbs> {
+/// The width-3 full rounds' tables of [`Optimized`] in lane form, each element as an `E`
+/// (52-bit limbs here; the same limbs as doubles in [`super::fma`]). The linear layer before
+/// the partial rounds depends on their form, so it is not among them.
+pub(super) struct FullRounds<E> {
     pub(super) first: [[E; 3]; HALF_FULL],
     pub(super) last: [[E; 3]; HALF_FULL],
     pub(super) mds: [[E; 3]; 3],
-    pub(super) pre_partial: [[E; 3]; 3],
     pub(super) post_partial: [[E; 3]; 3],
+}
+
+impl<E> FullRounds<E> {
+    /// The full rounds' tables with every element converted by `convert`.
+    pub(super) fn with(opt: &Optimized<3>, convert: impl Fn(Fr) -> E) -> Self {
+        let row = |r: &[Fr; 3]| r.map(&convert);
+        let matrix = |m: &[[Fr; 3]; 3]| m.each_ref().map(row);
+        FullRounds {
+            first: opt.first_constants.each_ref().map(row),
+            last: opt.last_constants.each_ref().map(row),
+            mds: matrix(&opt.mds),
+            post_partial: matrix(&opt.post_partial),
+        }
+    }
+}
+
+/// The width-3 tables of [`Optimized`] in lane form: the full rounds, and the sparse partial
+/// rounds with the linear layer before them.
+pub(super) struct Tables {
+    pub(super) full: FullRounds<Limbs>,
+    pub(super) pre_partial: [[Limbs; 3]; 3],
     /// Per partial round: the constant, `row[1..]`, `col[1..]`.
-    pub(super) partial: Vec<(E, [E; 2], [E; 2])>,
+    pub(super) partial: Vec<(Limbs, [Limbs; 2], [Limbs; 2])>,
 }
 
 impl Tables {
     pub(super) fn new(opt: &Optimized<3>) -> Self {
-        Self::with(opt, to_limbs)
-    }
-}
-
-impl<E> Tables<E> {
-    /// The tables with every element converted by `convert`.
-    pub(super) fn with(opt: &Optimized<3>, convert: impl Fn(Fr) -> E) -> Self {
-        let row = |r: &[Fr; 3]| r.map(&convert);
-        let matrix = |m: &[[Fr; 3]; 3]| m.each_ref().map(row);
+        let convert = to_limbs;
         Tables {
-            first: opt.first_constants.each_ref().map(row),
-            last: opt.last_constants.each_ref().map(row),
-            mds: matrix(&opt.mds),
-            pre_partial: matrix(&opt.pre_partial),
-            post_partial: matrix(&opt.post_partial),
+            full: FullRounds::with(opt, convert),
+            pre_partial: opt.pre_partial.map(|row| row.map(convert)),
             partial: opt
                 .partial
                 .iter()
@@ -227,11 +237,12 @@ pub(super) fn hash2_x8(tables: &Tables, inputs: &[[Fr; 2]; LANES]) -> [Fr; LANES
 /// The optimised permutation of [`Optimized::permute_first`], on lanes.
 #[target_feature(enable = "avx512f,avx512ifma")]
 fn permute(t: &Tables, mut s: [Lanes; 3]) -> Lanes {
-    for (r, constants) in t.first.iter().enumerate() {
+    let full = &t.full;
+    for (r, constants) in full.first.iter().enumerate() {
         let m = if r + 1 == HALF_FULL {
             &t.pre_partial
         } else {
-            &t.mds
+            &full.mds
         };
         s = mix(m, &full_sbox(s, constants));
     }
@@ -242,14 +253,18 @@ fn permute(t: &Tables, mut s: [Lanes; 3]) -> Lanes {
         s[1] = sub_if_at_least(add(s[1], mul_const(u, &col[0])), &P4);
         s[2] = sub_if_at_least(add(s[2], mul_const(u, &col[1])), &P4);
     }
-    for (r, constants) in t.last.iter().enumerate() {
+    for (r, constants) in full.last.iter().enumerate() {
         s = full_sbox(s, constants);
         if r + 1 < HALF_FULL {
-            let m = if r == 0 { &t.post_partial } else { &t.mds };
+            let m = if r == 0 {
+                &full.post_partial
+            } else {
+                &full.mds
+            };
             s = mix(m, &s);
         }
     }
-    dot(&t.mds[0], &s)
+    dot(&full.mds[0], &s)
 }
 
 /// Adds the round constants and applies the S-box to every element.
