@@ -280,6 +280,15 @@ fn three_party_ceremony_keys_sign_and_audit_against_the_transcript() {
     assert!(f
         .verify_output
         .contains(&format!("verifying key hash: {vk_hash}")));
+    // The proving key hash it prints is the one a petition opened with these keys names, so
+    // anyone can check that the petition's keys are the transcript's.
+    let pk_hash = manifest["proving_key"]["blake3"].as_str().unwrap();
+    assert!(f
+        .verify_output
+        .contains(&format!("proving key hash:   {pk_hash}")));
+    let petition: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.path("petition.json")).unwrap()).unwrap();
+    assert_eq!(petition["proving_key"], pk_hash);
     assert!(!manifest["warning"]
         .as_str()
         .unwrap()

@@ -606,13 +606,14 @@ fn removed_member_cannot_sign_after_removal() {
     let out = run(&args);
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not in this registry"));
-    // With the old registry copy (checkpoint 0 only): refused too, older than the minimum.
+    // With the old registry copy (checkpoint 0 only): refused too, older than the petition's
+    // checkpoint.
     let mut args = vec!["sign", "--registry", s(&old_registry)];
     args.extend(common);
     let out = run(&args);
     assert_eq!(code(&out), 2);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("minimum"),
+        String::from_utf8_lossy(&out.stderr).contains("the petition accepts checkpoint 1 only"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -693,7 +694,7 @@ fn sign_refuses_keys_the_petition_does_not_name() {
     };
     let alice = f.path("alice.id");
     let err = sign_with("other", &alice);
-    assert!(err.contains("not the ones the petition names"), "{err}");
+    assert!(err.contains("these keys are not the petition's"), "{err}");
     let err = sign_with("deeper", &alice);
     assert!(
         err.contains("the keys are for depth 6, the registry has depth 5"),
@@ -929,4 +930,297 @@ fn usage_errors_exit_2_and_help_has_examples() {
             "{cmd:?} --help has no example:\n{help}"
         );
     }
+}
+
+/// The review's reproduction (issue 21 §1), with default options: a member is removed and
+/// re-issued an identity with another status in a new checkpoint. The old identity signs with
+/// a saved copy of the registry, the new one with the current registry. By default the petition
+/// accepts only the checkpoint it was opened at, so the second signature is refused; a petition
+/// that opens a window over both counts both and says that up to one may be double.
+#[test]
+fn reissued_identity_counts_once_with_default_options() {
+    let f = fixture();
+    let tmp = scratch();
+    let p = |n: &str| tmp.path().join(n);
+    std::fs::write(
+        p("schema.json"),
+        r#"{"version":1,"kind":"undersign-schema","slots":[
+            {"name":"status","labels":{"current":1,"former":2}}]}"#,
+    )
+    .unwrap();
+    ok(&[
+        "registry",
+        "init",
+        "--schema",
+        s(&p("schema.json")),
+        "--depth",
+        DEPTH,
+        "--out",
+        s(&p("registry.json")),
+    ]);
+    for name in ["old", "new"] {
+        ok(&["identity", "new", "--out", s(&p(&format!("{name}.id")))]);
+    }
+    let commitment = |name: &str| {
+        ok(&["identity", "show", s(&p(&format!("{name}.id")))])
+            .trim()
+            .to_owned()
+    };
+    let mut csv = format!("commitment,status\n{},current\n", commitment("old"));
+    for i in 1..6u64 {
+        csv += &format!("{},current\n", field::to_hex(&Fr::from(5000 + i)));
+    }
+    std::fs::write(p("members.csv"), csv).unwrap();
+    let registry = s(&p("registry.json")).to_owned();
+    let key = s(&f.path("registrar.key")).to_owned();
+    ok(&["registry", "add", &registry, "--csv", s(&p("members.csv"))]);
+    ok(&["registry", "checkpoint", &registry, "--key", &key]);
+    std::fs::write(p("letter.txt"), "One count per person.\n").unwrap();
+    let petition_new = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "petition",
+            "new",
+            "--registry",
+            &registry,
+            "--title",
+            "Reissued",
+            "--text-file",
+            s(&p("letter.txt")).to_owned().leak(),
+            "--disclose",
+            "status",
+            "--keys",
+            s(&f.path("keys")).to_owned().leak(),
+            "--out",
+            s(&p(out)).to_owned().leak(),
+        ];
+        args.extend(extra);
+        ok(&args)
+    };
+    let text = petition_new("petition.json", &[]);
+    assert!(text.contains("accepts: checkpoint 0 only"), "{text}");
+    let window = petition_new(
+        "window.json",
+        &["--min-checkpoint", "0", "--max-checkpoint", "1"],
+    );
+    assert!(window.contains("accepts: checkpoints 0 to 1"), "{window}");
+    assert!(window.contains("counted twice"), "{window}");
+    std::fs::copy(p("registry.json"), p("registry-at-0.json")).unwrap();
+
+    // The member says they lost their identity file: removed, re-issued as "former".
+    ok(&["registry", "remove", &registry, "--index", "0"]);
+    ok(&[
+        "registry",
+        "add",
+        &registry,
+        "--commitment",
+        &commitment("new"),
+        "--attr",
+        "status=former",
+    ]);
+    ok(&["registry", "checkpoint", &registry, "--key", &key]);
+
+    let sign = |who: &str, registry: &str, petition: &str| {
+        let out = p(&format!("{who}-{petition}.sig"));
+        let output = run(&[
+            "sign",
+            "--identity",
+            s(&p(&format!("{who}.id"))),
+            "--registry",
+            s(&p(registry)),
+            "--petition",
+            s(&p(petition)),
+            "--keys",
+            s(&f.path("keys")),
+            "--disclose",
+            "status",
+            "--accept-small-anonymity-set",
+            "--out",
+            s(&out),
+        ]);
+        (output, out)
+    };
+    let (old_out, old_sig) = sign("old", "registry-at-0.json", "petition.json");
+    assert!(
+        old_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&old_out.stderr)
+    );
+    let (new_out, new_sig) = sign("new", "registry.json", "petition.json");
+    assert_eq!(code(&new_out), 2);
+    let err = String::from_utf8_lossy(&new_out.stderr);
+    assert!(
+        err.contains("added to the registry after checkpoint 0")
+            && err.contains("members added later cannot sign"),
+        "{err}"
+    );
+    assert!(!new_sig.exists());
+
+    // Under the window both sign, and the audit states the bound.
+    let (a, a_sig) = sign("old", "registry-at-0.json", "window.json");
+    let (b, b_sig) = sign("new", "registry.json", "window.json");
+    assert!(a.status.success() && b.status.success());
+    let bundle = p("window.jsonl");
+    ok(&[
+        "bundle",
+        "build",
+        "--petition",
+        s(&p("window.json")),
+        "--registry",
+        &registry,
+        "--keys",
+        s(&f.path("keys")),
+        "--out",
+        s(&bundle),
+        s(&a_sig),
+        s(&b_sig),
+    ]);
+    let (status, json) = audit_json(f, &bundle);
+    assert_eq!(status, 0);
+    assert_eq!(json["count"], 2);
+    assert_eq!(json["double_count_bound"]["members"], 1);
+    assert_eq!(json["accepted_checkpoints"]["max"], 1);
+    let roots: Vec<(u64, u64)> = json["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["checkpoint"].as_u64().unwrap(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(roots, [(0, 1), (1, 1)]);
+    let text = ok(&["audit", s(&bundle), "--registrar-key", &f.registrar_pub]);
+    assert!(
+        text.contains("up to 1 may be double: 1 member was removed between checkpoints 0 and 1"),
+        "{text}"
+    );
+
+    // The default petition: the old identity's signature counts; the new one, signed under the
+    // window's petition and moved here, is refused by `bundle build` and by the audit.
+    let bundle = p("default.jsonl");
+    let built = ok(&[
+        "bundle",
+        "build",
+        "--petition",
+        s(&p("petition.json")),
+        "--registry",
+        &registry,
+        "--keys",
+        s(&f.path("keys")),
+        "--out",
+        s(&bundle),
+        s(&old_sig),
+    ]);
+    assert!(built.contains("1 signature"), "{built}");
+    let (status, json) = audit_json(f, &bundle);
+    assert_eq!((status, json["count"].as_u64()), (0, Some(1)));
+    assert_eq!(json["double_count_bound"]["members"], 0);
+}
+
+/// Whoever hands out the key directory controls both files: a proving key doctored so that
+/// chosen witnesses fail (here every L-query point shifted, with the manifest's hash updated)
+/// still embeds the right verifying key and δ. The petition names the proving key's hash, so
+/// `sign` refuses it; and when the petition itself names a doctored key, the failure says the
+/// keys may have been tampered with rather than blaming the registry.
+#[test]
+fn sign_refuses_a_doctored_proving_key() {
+    use ark_ec::AffineRepr;
+    use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+    let f = fixture();
+    let tmp = scratch();
+    let p = |n: &str| tmp.path().join(n);
+    let doctored = p("doctored");
+    std::fs::create_dir(&doctored).unwrap();
+    for file in ["keys.json", "verifying.key", "proving.key"] {
+        std::fs::copy(f.path("keys").join(file), doctored.join(file)).unwrap();
+    }
+    let bytes = std::fs::read(doctored.join("proving.key")).unwrap();
+    let (head, body) = bytes.split_at(20);
+    let mut pk = undersign::proof::ProvingKey::deserialize_uncompressed_unchecked(body).unwrap();
+    for point in pk.l_query.iter_mut() {
+        *point = (*point + ark_bn254::G1Affine::generator()).into();
+    }
+    let mut out = head.to_vec();
+    pk.serialize_uncompressed(&mut out).unwrap();
+    std::fs::write(doctored.join("proving.key"), &out).unwrap();
+    let manifest_path = doctored.join("keys.json");
+    let mut manifest: Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let honest_hash = manifest["proving_key"]["blake3"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let doctored_hash = blake3::hash(&out).to_hex().to_string();
+    assert_ne!(honest_hash, doctored_hash);
+    manifest["proving_key"]["blake3"] = Value::from(doctored_hash.clone());
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+
+    let sign_with = |petition: &Path, out: &Path| {
+        run(&[
+            "sign",
+            "--identity",
+            s(&f.path("alice.id")),
+            "--registry",
+            s(&f.path("registry.json")),
+            "--petition",
+            s(petition),
+            "--keys",
+            s(&doctored),
+            "--out",
+            s(out),
+        ])
+    };
+    // The fixture's petition names the honest proving key.
+    let out = sign_with(&f.path("petition.json"), &p("a.sig"));
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("these keys are not the petition's: their proving key is")
+            && err.contains(&doctored_hash)
+            && err.contains(&honest_hash),
+        "{err}"
+    );
+    assert!(!p("a.sig").exists());
+
+    // A petition opened with the doctored keys: the proof fails, and the message says why.
+    ok(&[
+        "petition",
+        "new",
+        "--registry",
+        s(&f.path("registry.json")),
+        "--title",
+        "Doctored",
+        "--text-file",
+        s(&f.path("letter.txt")),
+        "--disclose",
+        "status",
+        "--keys",
+        s(&doctored),
+        "--out",
+        s(&p("doctored.json")),
+    ]);
+    let petition: Value =
+        serde_json::from_slice(&std::fs::read(p("doctored.json")).unwrap()).unwrap();
+    assert_eq!(petition["proving_key"], Value::from(doctored_hash));
+    let out = sign_with(&p("doctored.json"), &p("b.sig"));
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the keys may have been tampered with"),
+        "{err}"
+    );
+    assert!(!err.contains("statement does not hold"), "{err}");
+    assert!(!p("b.sig").exists());
+    // Before proving, `sign` showed what is being signed.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("petition:   Doctored") && stdout.contains("compare it with the id"),
+        "{stdout}"
+    );
 }

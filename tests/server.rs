@@ -71,9 +71,10 @@ fn secret(i: usize) -> IdentitySecret {
     IdentitySecret::from_bytes(rng.gen())
 }
 
+/// A petition on `registry` naming the keys `(verifying key hash, proving key hash)`.
 fn make_petition(
     registry: &Registry,
-    vk_hash: &str,
+    (vk_hash, pk_hash): (&str, &str),
     disclose: Vec<u64>,
     nonce: u8,
 ) -> PetitionFile {
@@ -86,8 +87,11 @@ fn make_petition(
         registry: hex::encode(registry.id()),
         registrar_key: latest.public_key.to_hex(),
         verifying_key: vk_hash.into(),
+        proving_key: pk_hash.into(),
         disclose,
         min_checkpoint: 0,
+        // Open-ended, so the roots of checkpoints added by a registry replacement count.
+        max_checkpoint: None,
         nonce: hex::encode([nonce; 32]),
     })
     .unwrap()
@@ -103,7 +107,8 @@ fn fixture() -> &'static Fixture {
             .unwrap()
             .keep();
         let keyset = KeySet::development(DEPTH, &KEY_SEED).unwrap();
-        keyset.write(&dir.join("keys")).unwrap();
+        let manifest = keyset.write(&dir.join("keys")).unwrap();
+        let pk_hash = manifest.proving_key.blake3;
         let prover = Prover::new(DEPTH, keyset.proving_key).unwrap();
         let vk_hash = prover.verifier().key_hash().to_owned();
         let registrar = RegistrarKey::from_secret_bytes(&[7u8; 32]);
@@ -121,8 +126,8 @@ fn fixture() -> &'static Fixture {
         registry.checkpoint(&registrar, TIME).unwrap();
         let registry_bytes = registry.to_json();
         std::fs::write(dir.join("registry.json"), &registry_bytes).unwrap();
-        let petition = make_petition(&registry, &vk_hash, vec![0, 1], 1);
-        let narrow = make_petition(&registry, &vk_hash, vec![0], 2);
+        let petition = make_petition(&registry, (&vk_hash, &pk_hash), vec![0, 1], 1);
+        let narrow = make_petition(&registry, (&vk_hash, &pk_hash), vec![0], 2);
         std::fs::write(dir.join("petition.json"), petition.bytes()).unwrap();
         let tree = registry.tree().unwrap();
         let root = registry.latest_checkpoint().unwrap().root;
@@ -386,16 +391,16 @@ fn submit_all(url: &str, signatures: &[String], clients: usize, acked: &AtomicUs
     }
 }
 
-/// Nullifier → blake3 of its line, for every signature line of a bundle.
+/// Nullifier → receipt (the statement's hash), for every signature line of a bundle.
 fn bundle_receipts(bundle: &str) -> Vec<(String, String)> {
     bundle
         .lines()
         .skip(1)
         .map(|line| {
-            let v: Value = serde_json::from_str(line).unwrap();
+            let signature = Signature::from_json(line.as_bytes()).unwrap();
             (
-                v["nullifier"].as_str().unwrap().to_owned(),
-                blake3::hash(line.as_bytes()).to_hex().to_string(),
+                field::to_hex(&signature.nullifier),
+                hex::encode(signature.receipt()),
             )
         })
         .collect()
@@ -460,7 +465,7 @@ fn fifty_concurrent_copies_of_one_signature_are_counted_once() {
     for conflict in conflicts {
         assert_eq!(conflict["code"], "duplicate_nullifier");
         assert_eq!(conflict["field"], "nullifier");
-        // The same bytes were stored: the conflict carries the original receipt.
+        // The same statement was stored: the conflict carries the original receipt.
         assert_eq!(&conflict["receipt"], created[0]);
     }
     let tally = get_json(&server.url(&format!("/v1/petitions/{}/tally", f.petition.id_hex())));
@@ -505,7 +510,7 @@ fn a_thousand_signatures_from_parallel_clients_are_all_counted_and_audit_clean()
     stored.sort();
     assert_eq!(
         acknowledged, stored,
-        "every receipt is blake3 of a bundle line"
+        "every receipt names a bundle line's statement"
     );
 
     // Exactly what the library's bundle writer makes of the same signatures.
@@ -836,7 +841,8 @@ fn hostile_bodies_get_4xx_with_a_reason_and_the_server_keeps_serving() {
     orphan_registry
         .checkpoint(&RegistrarKey::from_secret_bytes(&[7u8; 32]), TIME)
         .unwrap();
-    let orphan = make_petition(&orphan_registry, "11".repeat(32).as_str(), vec![0], 3);
+    let any_hash = "11".repeat(32);
+    let orphan = make_petition(&orphan_registry, (&any_hash, &any_hash), vec![0], 3);
     let response = http
         .post(server.url("/v1/petitions"))
         .bearer_auth(&token)
@@ -913,11 +919,8 @@ fn submit_and_sign_submit_print_a_checked_receipt() {
     assert_eq!(code, 0, "{out}{err}");
     let expected = Signature::from_json(f.signatures[4].as_bytes())
         .unwrap()
-        .to_json_line();
-    assert!(
-        out.contains(blake3::hash(expected.as_bytes()).to_hex().as_str()),
-        "{out}"
-    );
+        .receipt();
+    assert!(out.contains(&hex::encode(expected)), "{out}");
     let (code, out, _) = run(&["submit", sig, "--to", &server.base]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("already stored"), "{out}");
@@ -1118,4 +1121,63 @@ fn serve_and_submit_have_help_and_refuse_bad_arguments() {
     std::fs::write(&sig, "{}").unwrap();
     let (code, text) = run(&["submit", sig.to_str().unwrap(), "--to", "ftp://x"]);
     assert_eq!(code, 2, "{text}");
+}
+
+/// A Groth16 proof can be re-randomised by anyone who sees it: `A' = A/r₁`,
+/// `B' = r₁·B + r₁·r₂·δ`, `C' = C + r₂·A` verifies for the same inputs. Stored first, such a
+/// copy must not leave the signer without a receipt: receipts name the statement, and the
+/// signer's own submission gets the same 409 with the receipt they expect.
+#[test]
+fn a_rerandomised_copy_stored_first_keeps_the_signers_receipt() {
+    use ark_ec::AffineRepr;
+    let f = fixture();
+    let (data, server) = server_with_petition();
+    let original = Signature::from_json(f.signatures[7].as_bytes()).unwrap();
+    let vk = undersign::proof::encoding::verifying_key_from_bytes(
+        &std::fs::read(f.dir.join("keys").join("verifying.key")).unwrap(),
+    )
+    .unwrap();
+    let proof = original.proof.decode().unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(77);
+    let (r1, r2) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+    let r1_inv = ark_ff::Field::inverse(&r1).unwrap();
+    let rerandomised = undersign::proof::Proof {
+        a: (proof.a * r1_inv).into_affine(),
+        b: (proof.b * r1 + vk.delta_g2 * (r1 * r2)).into_affine(),
+        c: (proof.c.into_group() + proof.a * r2).into_affine(),
+    };
+    let mut copy = original.clone();
+    copy.proof = ProofBytes::encode(&rerandomised).unwrap();
+    assert_ne!(copy.proof, original.proof);
+    assert_eq!(copy.receipt(), original.receipt());
+
+    let url = signatures_url(&server, &f.petition);
+    let post = |body: String| {
+        let response = client().post(&url).body(body).send().unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().unwrap())
+    };
+    let (status, stored) = post(copy.to_json_line());
+    assert_eq!(status, 201, "the re-randomised copy verifies: {stored}");
+    let expected = hex::encode(original.receipt());
+    assert_eq!(stored["receipt"], Value::from(expected.clone()));
+    let (status, conflict) = post(original.to_json_line());
+    assert_eq!(status, 409);
+    assert_eq!(
+        conflict["receipt"]["receipt"],
+        Value::from(expected.clone())
+    );
+    // The signer's CLI takes that as stored, with their receipt.
+    let sig = data.path().join("original.json");
+    std::fs::write(&sig, original.to_json_pretty()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_undersign"))
+        .args(["submit", sig.to_str().unwrap(), "--to", &server.base])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("already stored") && stdout.contains(&expected),
+        "{stdout}"
+    );
 }

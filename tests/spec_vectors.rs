@@ -77,6 +77,41 @@ fn computed() -> Vec<(String, String)> {
     let at_infinity = undersign::proof::ProofBytes::encode(&infinity).unwrap();
     assert_eq!(at_infinity.decode(), Ok(infinity));
     put("proof bytes, A, B and C at infinity", at_infinity.to_hex());
+    // §12 checkpoint message and hash, §14 receipt.
+    use undersign::registry::checkpoint::CheckpointFields;
+    let checkpoint = CheckpointFields {
+        registry: [0xaa; 32],
+        sequence: 1,
+        size: 6,
+        removed: 1,
+        removed_since_previous: 1,
+        root: f(1),
+        schema: [0xcc; 32],
+        time: 1_800_000_000,
+        previous: [0xbb; 32],
+    };
+    let message = checkpoint.message();
+    put(
+        "checkpoint message (registry aa..aa, sequence 1, size 6, removed 1, removed_since_previous 1, root 1, schema cc..cc, time 1800000000, previous bb..bb)",
+        hex::encode(message),
+    );
+    put(
+        "checkpoint hash of that message",
+        blake3::hash(&message).to_hex().to_string(),
+    );
+    let signature = undersign::tally::signature::Signature {
+        petition: [0x11; 32],
+        root: f(1),
+        nullifier: f(2),
+        mask: Mask::new(0b0011).unwrap(),
+        disclosed: Attributes([1, 7, 0, 0]),
+        comment: Some("hello".into()),
+        proof: at_infinity,
+    };
+    put(
+        "receipt (petition 11..11, root 1, nullifier 2, comment \"hello\", mask 3, disclosed [1,7,0,0])",
+        hex::encode(signature.receipt()),
+    );
     // §17 ceremony: hash_to_g2 (compressed G2, §2), the phase-1 start hash, a beacon's d.
     use ark_serialize::CanonicalSerialize;
     use undersign::ceremony::hash_to_g2::hash_to_g2;

@@ -221,8 +221,10 @@ pub fn generate(
         registry: hex::encode(registry.id()),
         registrar_key: registrar.public_key().to_hex(),
         verifying_key: manifest.verifying_key.blake3.clone(),
+        proving_key: manifest.proving_key.blake3.clone(),
         disclose: vec![0, 1],
         min_checkpoint: 0,
+        max_checkpoint: Some(0),
         nonce: hex::encode(blake3::derive_key("undersign bench-data nonce", &seed)),
     })
     .map_err(other)?;

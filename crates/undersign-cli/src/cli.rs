@@ -316,9 +316,15 @@ pub enum PetitionCommand {
         /// Key directory whose verifying key signatures must use (its hash goes in the petition).
         #[arg(long)]
         keys: PathBuf,
-        /// Lowest checkpoint sequence whose root signatures may use (default: the newest).
+        /// Oldest checkpoint whose root signatures may use (default: the registry's newest).
         #[arg(long)]
         min_checkpoint: Option<u64>,
+        /// Newest checkpoint whose root signatures may use, or "open" for every later one
+        /// (default: the same as --min-checkpoint, so the petition accepts exactly one
+        /// checkpoint). A wider window lets members added later sign, but a member removed
+        /// and re-issued an identity inside it could be counted twice; audits state how many.
+        #[arg(long, value_name = "SEQUENCE|open")]
+        max_checkpoint: Option<String>,
         /// Petition file to create.
         #[arg(long)]
         out: PathBuf,

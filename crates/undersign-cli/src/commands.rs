@@ -6,7 +6,7 @@ use crate::report;
 use crate::submit;
 use crate::workflow::{self, SignRequest};
 use crate::{ceremony, demo, EXIT_REJECTED};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -45,6 +45,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             disclose,
             keys,
             min_checkpoint,
+            max_checkpoint,
             out,
         }) => petition_new(
             &registry,
@@ -52,7 +53,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             &text_file,
             &disclose,
             &keys,
-            min_checkpoint,
+            (min_checkpoint, max_checkpoint.as_deref()),
             &out,
         ),
         Command::Bundle(BundleCommand::Build {
@@ -204,16 +205,25 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
         min_anonymity: args.min_anonymity,
         accept_small_anonymity_set: args.accept_small_anonymity_set,
     };
+    // Before anything is proved: what is being signed, so the signer can compare the id with
+    // the one the organizers announced in public (a petition altered for one person would
+    // link their signature to them).
+    println!("petition:   {}", report::clean(&petition.fields().title));
+    println!(
+        "id:         {} (compare it with the id the organizers published)",
+        petition.id_hex()
+    );
     // The keys load (tens of milliseconds on both cores) while the registry's tree is rebuilt
     // and the statement prepared; a key file that does not load is reported first.
     let (prepared, loaded) = rayon::join(
         || workflow::prepare_signature(&request),
         || keys::load_prover(&args.keys),
     );
-    let (_, prover) = loaded.with_context(|| format!("keys {}", args.keys.display()))?;
+    let (manifest, prover) = loaded.with_context(|| format!("keys {}", args.keys.display()))?;
     let prepared = prepared?;
+    let keys = workflow::SigningKeys { manifest, prover };
     let bar = spinner("proving");
-    let outcome = workflow::prove_signature(prepared, &prover, &mut OsRng);
+    let outcome = workflow::prove_signature(prepared, &keys, &mut OsRng);
     bar.finish_and_clear();
     let outcome = outcome?;
     write_atomic(
@@ -230,7 +240,6 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
         .map(|&s| report::slot_name(registry.schema(), s))
         .collect();
     println!("signature written to {}", args.out.display());
-    println!("petition:   {}", petition.fields().title);
     println!(
         "disclosed:  {}",
         if names.is_empty() {
@@ -386,7 +395,7 @@ fn petition_new(
     text_file: &Path,
     disclose: &str,
     keys_dir: &Path,
-    min_checkpoint: Option<u64>,
+    (min_checkpoint, max_checkpoint): (Option<u64>, Option<&str>),
     out: &Path,
 ) -> Result<ExitCode> {
     refuse_overwrite(out, false)?;
@@ -404,7 +413,21 @@ fn petition_new(
             latest.sequence
         );
     }
-    let (_, verifier) =
+    let max_checkpoint = match max_checkpoint {
+        None => Some(min_checkpoint),
+        Some("open") => None,
+        Some(text) => {
+            let max: u64 = text.parse().map_err(|_| {
+                anyhow!("--max-checkpoint {text:?}: expected a checkpoint number or \"open\"")
+            })?;
+            ensure!(
+                max >= min_checkpoint,
+                "--max-checkpoint {max} is below --min-checkpoint {min_checkpoint}"
+            );
+            Some(max)
+        }
+    };
+    let (manifest, verifier) =
         keys::load_verifier(keys_dir).with_context(|| format!("keys {}", keys_dir.display()))?;
     let mut nonce = [0u8; 32];
     OsRng.fill_bytes(&mut nonce);
@@ -416,8 +439,10 @@ fn petition_new(
         registry: hex::encode(registry.id()),
         registrar_key: latest.public_key.to_hex(),
         verifying_key: verifier.key_hash().to_owned(),
+        proving_key: manifest.proving_key.blake3.clone(),
         disclose: mask.slots().into_iter().map(|s| s as u64).collect(),
         min_checkpoint,
+        max_checkpoint,
         nonce: hex::encode(nonce),
     })?;
     write_atomic(out, petition.bytes(), false)
@@ -426,6 +451,26 @@ fn petition_new(
         "petition {} written to {}",
         petition.id_hex(),
         out.display()
+    );
+    println!(
+        "accepts: {} of registry {}",
+        report::window_text(min_checkpoint, max_checkpoint),
+        hex::encode(registry.id())
+    );
+    if max_checkpoint == Some(min_checkpoint) {
+        println!(
+            "         the count will be of members as of checkpoint {min_checkpoint}; publish the \
+             registry file as of that checkpoint with the petition"
+        );
+    } else {
+        println!(
+            "         members removed inside this window and re-issued an identity could be \
+             counted twice; every audit states how many"
+        );
+    }
+    println!(
+        "publish the petition id in public before collecting: signers compare it with what \
+         `sign` prints"
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -187,8 +187,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         registry: hex::encode(registry.id()),
         registrar_key: registrar.public_key().to_hex(),
         verifying_key: manifest.verifying_key.blake3.clone(),
+        proving_key: manifest.proving_key.blake3.clone(),
         disclose: vec![0, 1],
         min_checkpoint: checkpoint.sequence,
+        max_checkpoint: Some(checkpoint.sequence),
         nonce: hex::encode(nonce),
     })?;
     write_atomic(&dir.join("petition.json"), petition.bytes(), false)?;
@@ -198,7 +200,12 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     );
 
     // 4. Signers prove membership locally; some try to sign twice.
-    let (_, prover) = keys::load_prover(&keys_dir)?;
+    let (loaded_manifest, prover) = keys::load_prover(&keys_dir)?;
+    let signing_keys = workflow::SigningKeys {
+        manifest: loaded_manifest,
+        prover,
+    };
+    let prover = &signing_keys.prover;
     let mut order: Vec<usize> = (0..args.members).collect();
     order.shuffle(&mut rng);
     let signers = &order[..args.signers];
@@ -226,7 +233,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
                 min_anonymity: 20,
                 accept_small_anonymity_set: false,
             };
-            let outcome = workflow::sign(&request, &prover, &mut OsRng);
+            let outcome = workflow::sign(&request, &signing_keys, &mut OsRng);
             bar.inc(1);
             outcome.map(|o| (n, o))
         })

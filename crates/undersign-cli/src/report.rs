@@ -114,6 +114,15 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
     if let Some(seq) = report.newest_checkpoint {
         let _ = writeln!(out, "checkpoints:   0 to {seq}, signed by the registrar");
     }
+    let _ = writeln!(
+        out,
+        "accepted:      {} (the breakdown is of members' categories as the registrar recorded \
+         them there)",
+        window_text(
+            report.accepted_checkpoints.min,
+            report.accepted_checkpoints.max
+        )
+    );
     if let Some(fatal) = &report.fatal {
         let _ = writeln!(
             out,
@@ -123,6 +132,26 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
         return out;
     }
     let _ = writeln!(out, "\nvalid signatures: {}", report.count);
+    let bound = &report.double_count_bound;
+    if bound.members > 0 {
+        let _ = writeln!(
+            out,
+            "  up to {} may be double: {} removed between checkpoints {} and {} \
+             (each could sign again with a re-issued identity)",
+            bound.members,
+            plural(bound.members, "member was", "members were"),
+            bound.first.unwrap_or(0),
+            bound.last.unwrap_or(0)
+        );
+    }
+    if !report.roots.is_empty() {
+        let per_root: Vec<String> = report
+            .roots
+            .iter()
+            .map(|r| format!("checkpoint {}: {}", r.checkpoint, r.count))
+            .collect();
+        let _ = writeln!(out, "  by registry root: {}", per_root.join(", "));
+    }
     for slot in &report.breakdown {
         let _ = writeln!(out, "\n  by {}:", slot.name);
         let width = slot.rows.iter().map(|r| r.label.len()).max().unwrap_or(0);
@@ -190,4 +219,22 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
         }
     );
     out
+}
+
+/// The petition's window of checkpoints in words.
+pub fn window_text(min: u64, max: Option<u64>) -> String {
+    match max {
+        Some(max) if max == min => format!("checkpoint {min} only"),
+        Some(max) => format!("checkpoints {min} to {max}"),
+        None => format!("checkpoint {min} and every later one"),
+    }
+}
+
+/// `count` and the singular or plural noun phrase: "1 member was", "3 members were".
+pub fn plural(count: u64, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("{count} {one}")
+    } else {
+        format!("{count} {many}")
+    }
 }

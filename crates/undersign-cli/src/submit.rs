@@ -9,7 +9,6 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-use undersign_core::field;
 use undersign_server::api::DuplicateBody;
 use undersign_server::{ErrorBody, Receipt};
 use undersign_tally::signature::Signature;
@@ -90,11 +89,7 @@ pub fn submit(signature: &Signature, to: &str, proxy: Option<&str>) -> Result<Ex
     let body = response
         .bytes()
         .map_err(|e| anyhow!("reading the answer from {url}: {e}"))?;
-    let expected = Receipt::for_line(
-        &signature.petition,
-        &field::to_hex(&signature.nullifier),
-        &line,
-    );
+    let expected = Receipt::for_signature(signature);
     match status.as_u16() {
         201 => {
             let receipt: Receipt = serde_json::from_slice(&body)
@@ -116,7 +111,10 @@ pub fn submit(signature: &Signature, to: &str, proxy: Option<&str>) -> Result<Ex
                 .map_err(|e| anyhow!("409 from the collector with an unreadable body: {e}"))?;
             match body.receipt {
                 Some(receipt) if receipt == expected => {
-                    println!("already stored by {url} (this exact signature was counted before)");
+                    println!(
+                        "already stored by {url} (a signature with this exact statement was \
+                         counted before)"
+                    );
                     print_receipt(&receipt);
                     Ok(ExitCode::SUCCESS)
                 }
@@ -152,7 +150,9 @@ fn print_receipt(receipt: &Receipt) {
     println!("petition:   {}", receipt.petition);
     println!("nullifier:  {}", receipt.nullifier);
     println!(
-        "receipt:    {} (blake3 of your signature's line; find it in the published bundle)",
+        "receipt:    {} (names your signature's statement; the published bundle holds a line \
+         with it. Like the signature itself, it is evidence that you signed: do not keep it \
+         where others could find it)",
         receipt.receipt
     );
 }

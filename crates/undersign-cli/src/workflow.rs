@@ -13,6 +13,8 @@ use undersign_core::merkle::MerkleTree;
 use undersign_core::scope::message;
 use undersign_core::Fr;
 use undersign_proof::encoding::ProofBytes;
+use undersign_proof::keys::KeyManifest;
+use undersign_proof::prover::ProveError;
 use undersign_proof::{Prover, Verifier};
 use undersign_registry::anonymity::{anonymity_set, choose_mask};
 use undersign_registry::checkpoint::{verify_chain, Checkpoint};
@@ -21,6 +23,8 @@ use undersign_tally::bundle::{self, AuditOptions, AuditReport, BuildOutcome};
 use undersign_tally::check::Checker;
 use undersign_tally::petition::PetitionFile;
 use undersign_tally::signature::{Signature, MAX_COMMENT};
+
+use crate::report;
 
 /// Reads and validates a petition file.
 pub fn load_petition(path: &Path) -> Result<PetitionFile> {
@@ -43,20 +47,21 @@ pub fn now() -> u64 {
 }
 
 /// Checks that `registry` is the petition's and its checkpoints are signed by the petition's
-/// registrar; returns the newest checkpoint.
-pub fn checked_latest_checkpoint<'r>(
+/// registrar and form a valid chain; returns them (at least one).
+pub fn checked_checkpoints<'r>(
     registry: &'r Registry,
     petition: &PetitionFile,
-) -> Result<&'r Checkpoint> {
+) -> Result<&'r [Checkpoint]> {
     ensure!(
         *registry.id() == petition.registry(),
         "the petition is for registry {}, but this registry is {}",
         hex::encode(petition.registry()),
         hex::encode(registry.id())
     );
-    let latest = registry
-        .latest_checkpoint()
-        .ok_or_else(|| anyhow!("the registry has no signed checkpoint yet (the registrar runs `undersign registry checkpoint`)"))?;
+    ensure!(
+        !registry.checkpoints().is_empty(),
+        "the registry has no signed checkpoint yet (the registrar runs `undersign registry checkpoint`)"
+    );
     verify_chain(
         registry.checkpoints(),
         petition.registrar_key(),
@@ -65,7 +70,78 @@ pub fn checked_latest_checkpoint<'r>(
     .map_err(|e| {
         anyhow!("the registry's checkpoints are not valid for the petition's registrar: {e}")
     })?;
-    Ok(latest)
+    Ok(registry.checkpoints())
+}
+
+/// The checkpoint a signer at leaf `index` proves against, with the tree at its size: the
+/// newest checkpoint the petition accepts that holds the signer and whose root this registry
+/// file still reproduces (a removal after a checkpoint changes the root at its size).
+/// `checkpoints` are the registry's, checked by [`checked_checkpoints`].
+fn signing_checkpoint<'r>(
+    registry: &Registry,
+    checkpoints: &'r [Checkpoint],
+    petition: &PetitionFile,
+    index: u64,
+) -> Result<(&'r Checkpoint, MerkleTree)> {
+    let window = report::window_text(petition.min_checkpoint(), petition.max_checkpoint());
+    let accepted: Vec<&Checkpoint> = checkpoints
+        .iter()
+        .rev()
+        .filter(|cp| petition.accepts_checkpoint(cp.sequence))
+        .collect();
+    let newest = checkpoints[checkpoints.len() - 1].sequence;
+    if accepted.is_empty() {
+        if newest < petition.min_checkpoint() {
+            bail!(
+                "this registry file's newest checkpoint is {newest}, but the petition accepts {window}: \
+                 get the newer registry file from the registrar or the organizers"
+            );
+        }
+        bail!(
+            "this registry file has no checkpoint the petition accepts ({window}): get the \
+             registry file the organizers published with the petition"
+        );
+    }
+    let holding: Vec<&Checkpoint> = accepted
+        .iter()
+        .copied()
+        .filter(|cp| index < cp.size)
+        .collect();
+    if holding.is_empty() {
+        let open = petition.max_checkpoint().is_none_or(|max| max > newest);
+        bail!(
+            "you were added to the registry after checkpoint {}, and the petition accepts {window}: {}",
+            accepted[0].sequence,
+            if open {
+                "wait for the registrar's next checkpoint"
+            } else {
+                "members added later cannot sign this petition"
+            }
+        );
+    }
+    let leaves = registry.leaves();
+    let mut tried_size = None;
+    for checkpoint in &holding {
+        // Checkpoints of one size share their leaves' prefix: one tree answers for all.
+        if tried_size == Some(checkpoint.size) {
+            continue;
+        }
+        tried_size = Some(checkpoint.size);
+        let tree = MerkleTree::from_leaves(
+            registry.depth(),
+            leaves[..checkpoint.size as usize].to_vec(),
+        )?;
+        if tree.root() == checkpoint.root {
+            return Ok((checkpoint, tree));
+        }
+    }
+    bail!(
+        "this registry file has changed since checkpoint {} (members were removed after it), so \
+         it no longer gives that checkpoint's root; the petition accepts {window}: get the \
+         registry file as of checkpoint {} from the organizers",
+        holding[0].sequence,
+        holding[0].sequence
+    )
 }
 
 /// What a signer asks for.
@@ -108,6 +184,8 @@ pub struct PreparedSignature {
     depth: u32,
     /// The verifying key's hash the petition names.
     verifying_key_hash: String,
+    /// The proving key file's hash the petition names.
+    proving_key_hash: String,
     /// The petition's id, for the signature.
     petition: [u8; 32],
     /// The newest checkpoint's root, which the proof uses.
@@ -123,14 +201,23 @@ pub struct PreparedSignature {
     dropped_slots: Vec<usize>,
 }
 
-/// Proves membership for `request` with `prover`, entirely locally, and returns the
-/// signature: [`prepare_signature`], then [`prove_signature`].
+/// Proves membership for `request` with the keys in `keys`, entirely locally, and returns
+/// the signature: [`prepare_signature`], then [`prove_signature`].
 pub fn sign<R: RngCore + CryptoRng>(
     request: &SignRequest<'_>,
-    prover: &Prover,
+    keys: &SigningKeys,
     rng: &mut R,
 ) -> Result<SignOutcome> {
-    prove_signature(prepare_signature(request)?, prover, rng)
+    prove_signature(prepare_signature(request)?, keys, rng)
+}
+
+/// A loaded key directory: its manifest (whose proving key hash `keys::load_prover` checked
+/// against the file) and the prover.
+pub struct SigningKeys {
+    /// The key directory's manifest.
+    pub manifest: KeyManifest,
+    /// The prover of its proving key.
+    pub prover: Prover,
 }
 
 /// Everything signing does before it needs the keys: checks the registry's checkpoints
@@ -143,41 +230,22 @@ pub fn prepare_signature(request: &SignRequest<'_>) -> Result<PreparedSignature>
         petition,
         ..
     } = request;
-    let checkpoint = checked_latest_checkpoint(registry, petition)?;
-    ensure!(
-        checkpoint.sequence >= petition.min_checkpoint(),
-        "the registry's newest checkpoint is {}, older than the petition's minimum {}",
-        checkpoint.sequence,
-        petition.min_checkpoint()
-    );
     if let Some(comment) = &request.comment {
         ensure!(
             comment.len() <= MAX_COMMENT && !comment.chars().any(char::is_control),
             "the comment must be at most {MAX_COMMENT} bytes, without control characters"
         );
     }
+    let checkpoints = checked_checkpoints(registry, petition)?;
     let commitment = secret.commitment();
     let index = registry.find(&commitment).ok_or_else(|| {
         anyhow!("your commitment is not in this registry (never added, or removed)")
     })?;
-    ensure!(
-        index < checkpoint.size,
-        "you were added after the newest checkpoint ({} members); wait for the registrar's next checkpoint",
-        checkpoint.size
-    );
     let attributes: Attributes = registry.members()[index as usize]
         .as_ref()
         .map(|m| m.attributes)
         .ok_or_else(|| anyhow!("your registry entry was removed"))?;
-    let leaves = registry.leaves();
-    let tree = MerkleTree::from_leaves(
-        registry.depth(),
-        leaves[..checkpoint.size as usize].to_vec(),
-    )?;
-    ensure!(
-        tree.root() == checkpoint.root,
-        "the registry changed since its newest checkpoint (a member was removed); ask the registrar for a new checkpoint"
-    );
+    let (checkpoint, tree) = signing_checkpoint(registry, checkpoints, petition, index)?;
 
     let allowed = petition.allowed_mask();
     let (mask, dropped_slots) = match request.disclose {
@@ -228,6 +296,7 @@ pub fn prepare_signature(request: &SignRequest<'_>) -> Result<PreparedSignature>
         statement,
         depth: registry.depth(),
         verifying_key_hash: petition.verifying_key_hash().to_owned(),
+        proving_key_hash: petition.proving_key_hash().to_owned(),
         petition: petition.id(),
         root: checkpoint.root,
         mask,
@@ -239,13 +308,14 @@ pub fn prepare_signature(request: &SignRequest<'_>) -> Result<PreparedSignature>
     })
 }
 
-/// Proves a prepared signature with `prover`, after checking that its keys are the ones the
+/// Proves a prepared signature with `keys`, after checking that they are the ones the
 /// petition names and fit the registry's depth.
 pub fn prove_signature<R: RngCore + CryptoRng>(
     prepared: PreparedSignature,
-    prover: &Prover,
+    keys: &SigningKeys,
     rng: &mut R,
 ) -> Result<SignOutcome> {
+    let prover = &keys.prover;
     ensure!(
         prover.depth() == prepared.depth,
         "the keys are for depth {}, the registry has depth {}",
@@ -254,11 +324,30 @@ pub fn prove_signature<R: RngCore + CryptoRng>(
     );
     ensure!(
         prover.verifier().key_hash() == prepared.verifying_key_hash,
-        "these keys (verifying key {}) are not the ones the petition names ({})",
+        "these keys are not the petition's: their verifying key is {}, the petition names {}; \
+         get the keys the petition names (compare with the ceremony transcript)",
         prover.verifier().key_hash(),
         prepared.verifying_key_hash
     );
-    let proof = prover.prove(&prepared.statement, rng).context("proving")?;
+    ensure!(
+        keys.manifest.proving_key.blake3 == prepared.proving_key_hash,
+        "these keys are not the petition's: their proving key is {}, the petition names {}; \
+         someone may have handed you a doctored proving key; get the keys the petition names \
+         (compare with the ceremony transcript) and do not sign with these",
+        keys.manifest.proving_key.blake3,
+        prepared.proving_key_hash
+    );
+    let proof = match prover.prove(&prepared.statement, rng) {
+        Ok(proof) => proof,
+        Err(ProveError::StatementFalse) => bail!(
+            "the proof does not verify although your registry entry, path and root all checked \
+             out: the keys may have been tampered with (a doctored proving key can make chosen \
+             signers fail). Nothing was written. Tell the organizers, and compare the keys with \
+             the ceremony transcript (`undersign ceremony phase2 verify` prints the proving key \
+             hash)"
+        ),
+        Err(e) => return Err(e).context("proving"),
+    };
     let signature = Signature {
         petition: prepared.petition,
         root: prepared.root,
@@ -282,7 +371,7 @@ pub fn checker(
     registry: &Registry,
     verifier: Verifier,
 ) -> Result<Checker> {
-    checked_latest_checkpoint(registry, petition)?;
+    checked_checkpoints(registry, petition)?;
     ensure!(
         verifier.key_hash() == petition.verifying_key_hash(),
         "the keys' verifying key {} is not the one the petition names ({})",

@@ -1,7 +1,9 @@
 //! Signed checkpoints of the registry (`SPEC.md` §12).
 //!
-//! A checkpoint commits to the registry's root at one size. The registrar signs a fixed
-//! 176-byte message with Ed25519; checkpoints are chained by the blake3 hash of that message.
+//! A checkpoint commits to the registry's root at one size, and to how many members were
+//! removed, so that an audit can bound how many people a window of checkpoints could count
+//! twice. The registrar signs a fixed 192-byte message with Ed25519; checkpoints are chained by
+//! the blake3 hash of that message.
 
 use crate::encoding::{encode_hex, field_hex, hex32, hex64};
 use crate::registrar::{RegistrarKey, RegistrarPublicKey};
@@ -12,8 +14,8 @@ use undersign_core::Fr;
 
 /// The first 24 bytes of every signed checkpoint message.
 pub const CHECKPOINT_DOMAIN: &[u8; 24] = b"undersign v1 checkpoint\n";
-/// Length of the signed message: 24 + 32 + 8 + 8 + 32 + 8 + 32.
-pub const CHECKPOINT_MESSAGE_LEN: usize = 176;
+/// Length of the signed message: 24 + 32 + 8 + 8 + 8 + 8 + 32 + 32 + 8 + 32.
+pub const CHECKPOINT_MESSAGE_LEN: usize = 192;
 
 /// A signed commitment to the registry at one moment.
 ///
@@ -28,6 +30,12 @@ pub struct Checkpoint {
     pub sequence: u64,
     /// Leaf positions covered (removed members included).
     pub size: u64,
+    /// How many of the first `size` positions were removed when this checkpoint was signed.
+    pub removed: u64,
+    /// How many members live at the previous checkpoint (their leaf non-zero under its root)
+    /// were removed since; 0 for sequence 0. Each could be counted twice by a petition that
+    /// accepts both checkpoints (`SPEC.md` §12).
+    pub removed_since_previous: u64,
     /// The root of the tree at `size`.
     #[serde(with = "field_hex")]
     pub root: Fr,
@@ -107,6 +115,14 @@ pub enum ChainError {
         /// The previous checkpoint's size.
         previous: u64,
     },
+    /// The removal counts contradict each other or the sizes.
+    #[error("checkpoint {sequence}: its removal counts are inconsistent: {reason}")]
+    Removals {
+        /// The checkpoint's sequence.
+        sequence: u64,
+        /// Which rule fails.
+        reason: String,
+    },
     /// Times never decrease.
     #[error(
         "checkpoint {sequence}: time {time} is earlier than the previous checkpoint's {previous}"
@@ -121,48 +137,68 @@ pub enum ChainError {
     },
 }
 
-/// The signed message of a checkpoint with these fields (`SPEC.md` §12 table).
-pub fn checkpoint_message(
-    registry: &[u8; 32],
-    sequence: u64,
-    size: u64,
-    root: &Fr,
-    schema: &[u8; 32],
-    time: u64,
-    previous: &[u8; 32],
-) -> [u8; CHECKPOINT_MESSAGE_LEN] {
-    let mut m = [0u8; CHECKPOINT_MESSAGE_LEN];
-    m[0..24].copy_from_slice(CHECKPOINT_DOMAIN);
-    m[24..56].copy_from_slice(registry);
-    m[56..64].copy_from_slice(&sequence.to_le_bytes());
-    m[64..72].copy_from_slice(&size.to_le_bytes());
-    m[72..104].copy_from_slice(&field::to_bytes_be(root));
-    m[104..136].copy_from_slice(schema);
-    m[136..144].copy_from_slice(&time.to_le_bytes());
-    m[144..176].copy_from_slice(previous);
-    m
+/// The signed fields of a checkpoint, in the order of its message (`SPEC.md` §12 table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointFields {
+    /// The registry id.
+    pub registry: [u8; 32],
+    /// Position in the chain, from 0.
+    pub sequence: u64,
+    /// Leaf positions covered (removed members included).
+    pub size: u64,
+    /// Removed positions among the first `size`.
+    pub removed: u64,
+    /// Members live at the previous checkpoint and removed since.
+    pub removed_since_previous: u64,
+    /// The root of the tree at `size`.
+    pub root: Fr,
+    /// blake3 of the schema's canonical JSON.
+    pub schema: [u8; 32],
+    /// Unix seconds.
+    pub time: u64,
+    /// The previous checkpoint's hash, or zeros.
+    pub previous: [u8; 32],
+}
+
+impl CheckpointFields {
+    /// The signed message (`SPEC.md` §12 table).
+    pub fn message(&self) -> [u8; CHECKPOINT_MESSAGE_LEN] {
+        let mut m = [0u8; CHECKPOINT_MESSAGE_LEN];
+        m[0..24].copy_from_slice(CHECKPOINT_DOMAIN);
+        m[24..56].copy_from_slice(&self.registry);
+        m[56..64].copy_from_slice(&self.sequence.to_le_bytes());
+        m[64..72].copy_from_slice(&self.size.to_le_bytes());
+        m[72..80].copy_from_slice(&self.removed.to_le_bytes());
+        m[80..88].copy_from_slice(&self.removed_since_previous.to_le_bytes());
+        m[88..120].copy_from_slice(&field::to_bytes_be(&self.root));
+        m[120..152].copy_from_slice(&self.schema);
+        m[152..160].copy_from_slice(&self.time.to_le_bytes());
+        m[160..192].copy_from_slice(&self.previous);
+        m
+    }
 }
 
 impl Checkpoint {
-    /// Signs a checkpoint with `key`.
-    // The arguments are exactly the signed fields, in the order of the SPEC's message.
-    #[allow(clippy::too_many_arguments)]
-    pub fn sign(
-        key: &RegistrarKey,
-        registry: [u8; 32],
-        sequence: u64,
-        size: u64,
-        root: Fr,
-        schema: [u8; 32],
-        time: u64,
-        previous: [u8; 32],
-    ) -> Self {
-        let message =
-            checkpoint_message(&registry, sequence, size, &root, &schema, time, &previous);
+    /// Signs a checkpoint with these fields with `key`.
+    pub fn sign(key: &RegistrarKey, fields: CheckpointFields) -> Self {
+        let message = fields.message();
+        let CheckpointFields {
+            registry,
+            sequence,
+            size,
+            removed,
+            removed_since_previous,
+            root,
+            schema,
+            time,
+            previous,
+        } = fields;
         Self {
             registry,
             sequence,
             size,
+            removed,
+            removed_since_previous,
             root,
             schema,
             time,
@@ -172,18 +208,24 @@ impl Checkpoint {
         }
     }
 
-    /// The 176-byte signed message.
+    /// The signed fields.
+    pub fn fields(&self) -> CheckpointFields {
+        CheckpointFields {
+            registry: self.registry,
+            sequence: self.sequence,
+            size: self.size,
+            removed: self.removed,
+            removed_since_previous: self.removed_since_previous,
+            root: self.root,
+            schema: self.schema,
+            time: self.time,
+            previous: self.previous,
+        }
+    }
+
+    /// The 192-byte signed message.
     pub fn message(&self) -> Vec<u8> {
-        checkpoint_message(
-            &self.registry,
-            self.sequence,
-            self.size,
-            &self.root,
-            &self.schema,
-            self.time,
-            &self.previous,
-        )
-        .to_vec()
+        self.fields().message().to_vec()
     }
 
     /// The checkpoint hash: `blake3(message)`.
@@ -197,10 +239,52 @@ impl Checkpoint {
     }
 }
 
+/// Why `checkpoint`'s removal counts cannot be true given the checkpoint before it (`SPEC.md`
+/// §12): `removed ≤ size`; for sequence 0 `removed_since_previous = 0`; after a checkpoint `p`,
+/// `removed_since_previous ≤ p.size − p.removed` (only live members can be removed),
+/// `removed ≥ p.removed + removed_since_previous` (removals are never undone) and
+/// `removed − p.removed − removed_since_previous ≤ size − p.size` (the rest lie in the new
+/// positions).
+fn removal_counts_error(checkpoint: &Checkpoint, previous: Option<&Checkpoint>) -> Option<String> {
+    if checkpoint.removed > checkpoint.size {
+        return Some(format!(
+            "{} removed of {} positions",
+            checkpoint.removed, checkpoint.size
+        ));
+    }
+    let Some(p) = previous else {
+        return (checkpoint.removed_since_previous != 0)
+            .then(|| "the first checkpoint has removals since a previous one".to_owned());
+    };
+    let live_before = p.size.saturating_sub(p.removed);
+    if checkpoint.removed_since_previous > live_before {
+        return Some(format!(
+            "{} members removed since the previous checkpoint, which had {live_before} live",
+            checkpoint.removed_since_previous
+        ));
+    }
+    let carried = p.removed + checkpoint.removed_since_previous;
+    if checkpoint.removed < carried {
+        return Some(format!(
+            "{} removed in all, fewer than the previous {} plus {} since",
+            checkpoint.removed, p.removed, checkpoint.removed_since_previous
+        ));
+    }
+    if checkpoint.removed - carried > checkpoint.size.saturating_sub(p.size) {
+        return Some(format!(
+            "{} removed among the {} new positions",
+            checkpoint.removed - carried,
+            checkpoint.size.saturating_sub(p.size)
+        ));
+    }
+    None
+}
+
 /// Checks that `checkpoints` is a valid chain for registrar key `key` and registry `registry`
 /// (`SPEC.md` §12): sequences `0, 1, 2, …`; each `previous` is the hash of the checkpoint
 /// before (zeros for sequence 0); every public key is `key` and every signature verifies; all
-/// name `registry`; sizes and times never decrease. The empty list is a valid (empty) chain.
+/// name `registry`; sizes and times never decrease; the removal counts are consistent (see
+/// `removal_counts_error`). The empty list is a valid (empty) chain.
 pub fn verify_chain(
     checkpoints: &[Checkpoint],
     key: &RegistrarPublicKey,
@@ -256,6 +340,9 @@ pub fn verify_chain(
                 });
             }
         }
+        if let Some(reason) = removal_counts_error(checkpoint, previous) {
+            return Err(ChainError::Removals { sequence, reason });
+        }
         previous_hash = checkpoint.hash();
         previous = Some(checkpoint);
     }
@@ -276,13 +363,17 @@ pub(crate) mod tests {
             let previous = out.last().map(Checkpoint::hash).unwrap_or([0; 32]);
             out.push(Checkpoint::sign(
                 key,
-                registry,
-                sequence,
-                10 * sequence,
-                Fr::from(100 + sequence),
-                [0x5c; 32],
-                1_795_000_000 + sequence,
-                previous,
+                CheckpointFields {
+                    registry,
+                    sequence,
+                    size: 10 * (sequence + 1),
+                    removed: sequence,
+                    removed_since_previous: sequence.min(1),
+                    root: Fr::from(100 + sequence),
+                    schema: [0x5c; 32],
+                    time: 1_795_000_000 + sequence,
+                    previous,
+                },
             ));
         }
         out
@@ -293,19 +384,32 @@ pub(crate) mod tests {
         let key = test_key(10);
         let root = Fr::from(0x0102_0304u64);
         let cp = Checkpoint::sign(
-            &key, [0xaa; 32], 0x11, 0x22, root, [0xcc; 32], 0x33, [0xbb; 32],
+            &key,
+            CheckpointFields {
+                registry: [0xaa; 32],
+                sequence: 0x11,
+                size: 0x22,
+                removed: 0x0102,
+                removed_since_previous: 0x03,
+                root,
+                schema: [0xcc; 32],
+                time: 0x33,
+                previous: [0xbb; 32],
+            },
         );
         let m = cp.message();
-        assert_eq!(m.len(), 176);
+        assert_eq!(m.len(), 192);
         assert_eq!(&m[0..24], b"undersign v1 checkpoint\n");
         assert_eq!(&m[24..56], &[0xaa; 32]);
         assert_eq!(&m[56..64], &[0x11, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&m[64..72], &[0x22, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(&m[72..100], &[0u8; 28]);
-        assert_eq!(&m[100..104], &[1, 2, 3, 4], "root is big-endian");
-        assert_eq!(&m[104..136], &[0xcc; 32], "schema hash");
-        assert_eq!(&m[136..144], &[0x33, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(&m[144..176], &[0xbb; 32]);
+        assert_eq!(&m[72..80], &[0x02, 0x01, 0, 0, 0, 0, 0, 0], "removed, LE");
+        assert_eq!(&m[80..88], &[0x03, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&m[88..116], &[0u8; 28]);
+        assert_eq!(&m[116..120], &[1, 2, 3, 4], "root is big-endian");
+        assert_eq!(&m[120..152], &[0xcc; 32], "schema hash");
+        assert_eq!(&m[152..160], &[0x33, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&m[160..192], &[0xbb; 32]);
         assert_eq!(cp.hash(), *blake3::hash(&m).as_bytes());
         assert!(cp.verify_signature());
         assert!(key.public_key().verify(&m, &cp.signature));
@@ -321,6 +425,8 @@ pub(crate) mod tests {
             "registry",
             "sequence",
             "size",
+            "removed",
+            "removed_since_previous",
             "root",
             "time",
             "previous",
@@ -373,15 +479,15 @@ pub(crate) mod tests {
     fn edited(key: &RegistrarKey, i: usize, edit: impl FnOnce(&mut Checkpoint)) -> Vec<Checkpoint> {
         let mut cps = chain(key, REGISTRY, 4);
         edit(&mut cps[i]);
-        let c = cps[i].clone();
-        cps[i] = Checkpoint::sign(
-            key, c.registry, c.sequence, c.size, c.root, c.schema, c.time, c.previous,
-        );
+        cps[i] = Checkpoint::sign(key, cps[i].fields());
         for j in i + 1..cps.len() {
-            let c = cps[j].clone();
             let previous = cps[j - 1].hash();
             cps[j] = Checkpoint::sign(
-                key, c.registry, c.sequence, c.size, c.root, c.schema, c.time, previous,
+                key,
+                CheckpointFields {
+                    previous,
+                    ..cps[j].fields()
+                },
             );
         }
         cps
@@ -395,10 +501,12 @@ pub(crate) mod tests {
 
         // Tampering with any signed field (or the key) breaks the signature.
         type Tamper = (&'static str, fn(&mut Checkpoint));
-        let tampers: [Tamper; 8] = [
+        let tampers: [Tamper; 10] = [
             ("registry", |c| c.registry[0] ^= 1),
             ("sequence", |c| c.sequence += 1),
             ("size", |c| c.size += 1),
+            ("removed", |c| c.removed += 1),
+            ("removed_since_previous", |c| c.removed_since_previous -= 1),
             ("root", |c| c.root += Fr::from(1u64)),
             ("time", |c| c.time += 1),
             ("previous", |c| c.previous[5] ^= 1),
@@ -412,7 +520,7 @@ pub(crate) mod tests {
             assert!(!cps[1].verify_signature(), "{name}");
             assert!(verify(&cps).is_err(), "{name}");
         }
-        for (name, tamper) in &tampers[2..6] {
+        for (name, tamper) in &tampers[2..8] {
             let mut cps = chain(&key, REGISTRY, 3);
             tamper(&mut cps[1]);
             assert_eq!(
@@ -478,10 +586,7 @@ pub(crate) mod tests {
         // Another key signs one checkpoint, or the whole chain.
         let other = test_key(14);
         let mut cps = chain(&key, REGISTRY, 3);
-        let c = cps[2].clone();
-        cps[2] = Checkpoint::sign(
-            &other, c.registry, c.sequence, c.size, c.root, c.schema, c.time, c.previous,
-        );
+        cps[2] = Checkpoint::sign(&other, cps[2].fields());
         assert!(matches!(
             verify(&cps),
             Err(ChainError::PublicKey { sequence: 2, .. })
@@ -494,16 +599,16 @@ pub(crate) mod tests {
         assert_eq!(verify_chain(&cps, &other.public_key(), &REGISTRY), Ok(()));
 
         // Sizes and times never decrease (equal is fine).
-        let cps = edited(&key, 2, |c| c.size = 9);
+        let cps = edited(&key, 2, |c| c.size = 19);
         assert_eq!(
             verify(&cps),
             Err(ChainError::SizeDecreased {
                 sequence: 2,
-                size: 9,
-                previous: 10
+                size: 19,
+                previous: 20
             })
         );
-        let cps = edited(&key, 2, |c| c.size = 10);
+        let cps = edited(&key, 2, |c| c.size = 20);
         assert_eq!(verify(&cps), Ok(()));
         let cps = edited(&key, 3, |c| c.time -= 2);
         assert!(matches!(
@@ -512,5 +617,44 @@ pub(crate) mod tests {
         ));
         let cps = edited(&key, 3, |c| c.time -= 1);
         assert_eq!(verify(&cps), Ok(()));
+    }
+
+    #[test]
+    fn removal_counts_must_be_consistent() {
+        let key = test_key(15);
+        let pk = key.public_key();
+        let verify = |cps: &[Checkpoint]| verify_chain(cps, &pk, &REGISTRY);
+        let removals = |cps: &[Checkpoint], sequence: u64| {
+            assert!(
+                matches!(verify(cps), Err(ChainError::Removals { sequence: s, .. }) if s == sequence),
+                "{:?}",
+                verify(cps)
+            )
+        };
+        // The chain: sizes 10, 20, 30, 40; removed 0, 1, 2, 3; one removal since each previous.
+        assert_eq!(verify(&chain(&key, REGISTRY, 4)), Ok(()));
+        // More removed than positions.
+        removals(&edited(&key, 1, |c| c.removed = 21), 1);
+        // The first checkpoint has no previous one to remove members from.
+        removals(&edited(&key, 0, |c| c.removed_since_previous = 1), 0);
+        // More removed since checkpoint 1 than it had live members (20 − 1 = 19).
+        removals(
+            &edited(&key, 2, |c| {
+                c.removed_since_previous = 20;
+                c.removed = 21;
+            }),
+            2,
+        );
+        // Exactly every live member removed is fine (up to checkpoint 2, which is edited).
+        let all_live = edited(&key, 2, |c| {
+            c.removed_since_previous = 19;
+            c.removed = 20;
+        });
+        assert_eq!(verify(&all_live[..3]), Ok(()));
+        // A removal undone: fewer removed in all than before plus since.
+        removals(&edited(&key, 2, |c| c.removed = 1), 2);
+        // More removals among the new positions (30 − 20 = 10) than there are.
+        removals(&edited(&key, 2, |c| c.removed = 13), 2);
+        assert_eq!(verify(&edited(&key, 2, |c| c.removed = 12)[..3]), Ok(()));
     }
 }

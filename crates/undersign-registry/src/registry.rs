@@ -12,7 +12,7 @@
 //! never reused. Loading validates everything and is fast for millions of members: member
 //! entries are decoded without per-member allocation and checked in parallel.
 
-use crate::checkpoint::{verify_chain, ChainError, Checkpoint};
+use crate::checkpoint::{verify_chain, ChainError, Checkpoint, CheckpointFields};
 use crate::encoding::{decode_hex, deserialize_str_with, encode_hex, hex32, HexError};
 use crate::registrar::{RegistrarKey, RegistrarPublicKey};
 use crate::schema::{Schema, SchemaError, SchemaJson};
@@ -156,6 +156,15 @@ pub enum RegistryError {
         size: u64,
         /// The number of member positions.
         members: u64,
+    },
+    /// Positions a checkpoint signed as removed hold members again: a removal cannot be undone.
+    #[error(
+        "registry: checkpoint {sequence} signs more removed members than the registry now has \
+         below its size (a removed member's position was filled again)"
+    )]
+    RemovalsUndone {
+        /// The checkpoint's sequence.
+        sequence: u64,
     },
     /// A member cannot be added.
     #[error("cannot add member: {0}")]
@@ -329,6 +338,22 @@ impl Registry {
                 members: members.len() as u64,
             });
         }
+        // Removals are never undone: every checkpoint's removed positions are still removed.
+        let mut removed_before = 0u64;
+        let mut counted_to = 0usize;
+        for cp in &checkpoints {
+            let end = cp.size as usize;
+            removed_before += members[counted_to..end]
+                .iter()
+                .filter(|m| m.is_none())
+                .count() as u64;
+            counted_to = end;
+            if removed_before < cp.removed {
+                return Err(RegistryError::RemovalsUndone {
+                    sequence: cp.sequence,
+                });
+            }
+        }
         Ok(Self {
             id,
             depth,
@@ -474,6 +499,12 @@ impl Registry {
         self.index.get(commitment).copied()
     }
 
+    /// The number of removed positions among the first `size`.
+    pub fn removed_below(&self, size: u64) -> u64 {
+        let end = (size as usize).min(self.members.len());
+        self.members[..end].iter().filter(|m| m.is_none()).count() as u64
+    }
+
     /// Every leaf, in order: `Poseidon(commitment, attrs)`, or 0 for a removed member.
     pub fn leaves(&self) -> Vec<Fr> {
         member_leaves(
@@ -534,15 +565,30 @@ impl Registry {
         }
         let root = tree.root_at(size)?;
         let sequence = self.checkpoints.len() as u64;
+        let removed = self.removed_below(size);
+        let removed_since_previous = match self.checkpoints.last() {
+            None => 0,
+            // Positions below the previous size removed now, less those already removed then.
+            Some(last) => self
+                .removed_below(last.size)
+                .checked_sub(last.removed)
+                .ok_or(RegistryError::RemovalsUndone {
+                    sequence: last.sequence,
+                })?,
+        };
         self.checkpoints.push(Checkpoint::sign(
             key,
-            self.id,
-            sequence,
-            size,
-            root,
-            self.schema.hash(),
-            time,
-            previous,
+            CheckpointFields {
+                registry: self.id,
+                sequence,
+                size,
+                removed,
+                removed_since_previous,
+                root,
+                schema: self.schema.hash(),
+                time,
+                previous,
+            },
         ));
         Ok(&self.checkpoints[self.checkpoints.len() - 1])
     }
@@ -923,6 +969,52 @@ pub(crate) mod tests {
         assert_eq!(registry.checkpoint(&key, 12).unwrap().sequence, 2);
     }
 
+    #[test]
+    fn checkpoints_count_removals() {
+        let key = test_key(32);
+        let mut registry = sample(6, 3);
+        let cp0 = registry.checkpoint(&key, 10).unwrap().clone();
+        assert_eq!((cp0.removed, cp0.removed_since_previous), (0, 0));
+        // Two members live at checkpoint 0 removed; one added and removed before any
+        // checkpoint saw it (never live at a signed root); one more added.
+        registry.remove(1).unwrap();
+        registry.remove(4).unwrap();
+        let ghost = registry
+            .add(Fr::from(7777u64), Attributes::default())
+            .unwrap();
+        registry.remove(ghost).unwrap();
+        registry
+            .add(Fr::from(8888u64), Attributes::default())
+            .unwrap();
+        let cp1 = registry.checkpoint(&key, 11).unwrap().clone();
+        assert_eq!(
+            (cp1.size, cp1.removed, cp1.removed_since_previous),
+            (8, 3, 2)
+        );
+        // Nothing changed: nothing removed since.
+        let cp2 = registry.checkpoint(&key, 12).unwrap().clone();
+        assert_eq!((cp2.removed, cp2.removed_since_previous), (3, 0));
+        registry.remove(7).unwrap();
+        let cp3 = registry.checkpoint(&key, 13).unwrap().clone();
+        assert_eq!((cp3.removed, cp3.removed_since_previous), (4, 1));
+        let json = json_of(&registry);
+        assert!(Registry::from_json(json.as_bytes()).is_ok());
+
+        // A position the checkpoints signed as removed filled again (the registrar's file edited
+        // by hand): loading refuses it where the count no longer adds up (checkpoint 3 signs 4
+        // removed positions below 8; 3 are left).
+        let mut undone = registry.clone();
+        let member = *registry.member(0).unwrap();
+        undone.members[1] = Some(Member {
+            commitment: Fr::from(9999u64),
+            ..member
+        });
+        assert!(matches!(
+            load_err(&json_of(&undone)),
+            RegistryError::RemovalsUndone { sequence: 3 }
+        ));
+    }
+
     /// Replaces the first occurrence of `from` in the registry's JSON.
     fn edit(registry: &Registry, from: &str, to: &str) -> String {
         let json = json_of(registry);
@@ -1081,7 +1173,11 @@ pub(crate) mod tests {
         };
         let resign = |c: &Checkpoint, k: &RegistrarKey, previous: [u8; 32]| {
             Checkpoint::sign(
-                k, c.registry, c.sequence, c.size, c.root, c.schema, c.time, previous,
+                k,
+                CheckpointFields {
+                    previous,
+                    ..c.fields()
+                },
             )
         };
         let cps = registry.checkpoints().to_vec();
@@ -1114,13 +1210,17 @@ pub(crate) mod tests {
         ));
         let foreign = vec![Checkpoint::sign(
             &key,
-            [9; 32],
-            0,
-            5,
-            cps[0].root,
-            cps[0].schema,
-            1000,
-            [0; 32],
+            CheckpointFields {
+                registry: [9; 32],
+                sequence: 0,
+                size: 5,
+                removed: 0,
+                removed_since_previous: 0,
+                root: cps[0].root,
+                schema: cps[0].schema,
+                time: 1000,
+                previous: [0; 32],
+            },
         )];
         assert!(matches!(
             load_err(&rebuild(foreign)),
@@ -1128,13 +1228,17 @@ pub(crate) mod tests {
         ));
         let beyond = vec![Checkpoint::sign(
             &key,
-            *registry.id(),
-            0,
-            7,
-            cps[0].root,
-            cps[0].schema,
-            1000,
-            [0; 32],
+            CheckpointFields {
+                registry: *registry.id(),
+                sequence: 0,
+                size: 7,
+                removed: 0,
+                removed_since_previous: 0,
+                root: cps[0].root,
+                schema: cps[0].schema,
+                time: 1000,
+                previous: [0; 32],
+            },
         )];
         assert!(matches!(
             load_err(&rebuild(beyond)),
@@ -1146,13 +1250,17 @@ pub(crate) mod tests {
         ));
         let other_schema = vec![Checkpoint::sign(
             &key,
-            *registry.id(),
-            0,
-            5,
-            cps[0].root,
-            [0x77; 32],
-            1000,
-            [0; 32],
+            CheckpointFields {
+                registry: *registry.id(),
+                sequence: 0,
+                size: 5,
+                removed: 0,
+                removed_since_previous: 0,
+                root: cps[0].root,
+                schema: [0x77; 32],
+                time: 1000,
+                previous: [0; 32],
+            },
         )];
         assert!(matches!(
             load_err(&rebuild(other_schema)),

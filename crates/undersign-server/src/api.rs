@@ -24,9 +24,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use undersign_core::field;
 use undersign_registry::encoding::decode_hex;
-use undersign_tally::bundle::{write_bundle_header, DisclosedGroup, SlotBreakdown};
+use undersign_tally::bundle::{
+    write_bundle_header, CheckpointWindow, DisclosedGroup, RootCount, SlotBreakdown,
+};
 use undersign_tally::check::Rejection;
-use undersign_tally::petition::PetitionFile;
+use undersign_tally::petition::{DoubleCountBound, PetitionFile};
 use undersign_tally::signature::Signature;
 
 /// Limits on what one request may cost.
@@ -59,25 +61,25 @@ impl Default for Limits {
     }
 }
 
-/// The receipt for a stored signature (201), also in a 409 when the stored signature is
-/// byte-for-byte the one submitted.
+/// The receipt for a stored signature (201), also in a 409 when the stored signature has the
+/// same statement as the one submitted (a retry, or a re-randomised copy of it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
     /// The petition id.
     pub petition: String,
     /// The signature's nullifier (`0x` + 64 hex).
     pub nullifier: String,
-    /// blake3 of the stored line (the signature's compact JSON, as in the bundle), in hex.
+    /// The signature's statement hash ([`Signature::receipt`]), in hex.
     pub receipt: String,
 }
 
 impl Receipt {
-    /// The receipt for a stored `line`.
-    pub fn for_line(petition: &[u8; 32], nullifier: &str, line: &str) -> Self {
+    /// The receipt for `signature`.
+    pub fn for_signature(signature: &Signature) -> Self {
         Self {
-            petition: hex::encode(petition),
-            nullifier: nullifier.to_owned(),
-            receipt: blake3::hash(line.as_bytes()).to_hex().to_string(),
+            petition: hex::encode(signature.petition),
+            nullifier: field::to_hex(&signature.nullifier),
+            receipt: hex::encode(signature.receipt()),
         }
     }
 }
@@ -134,6 +136,12 @@ pub struct TallyBody {
     pub breakdown: Vec<SlotBreakdown>,
     /// Counts per combination of disclosed values.
     pub groups: Vec<DisclosedGroup>,
+    /// The checkpoints whose roots the petition accepts.
+    pub accepted_checkpoints: CheckpointWindow,
+    /// How many counted signers may have signed twice, as the audit of the bundle states it.
+    pub double_count_bound: DoubleCountBound,
+    /// Stored signatures per registry root, oldest checkpoint first.
+    pub roots: Vec<RootCount>,
 }
 
 /// What every handler shares.
@@ -389,24 +397,27 @@ async fn submit_signature(
     let (tx, rx) = oneshot::channel();
     rayon::spawn(move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            checker.check(&signature).map(|_| signature)
+            checker
+                .check(&signature)
+                .map(|checkpoint| (signature, checkpoint))
         }));
         drop(permit);
         if let Ok(result) = result {
             let _ = tx.send(result);
         }
     });
-    let signature = rx
+    let (signature, checkpoint) = rx
         .await
         .map_err(|_| ApiError::internal("the signature could not be verified"))?
         .map_err(|rejection: Rejection| ApiError::from_rejection(&rejection))?;
     let line = signature.to_json_line();
-    let nullifier = field::to_hex(&signature.nullifier);
-    let receipt = Receipt::for_line(&id, &nullifier, &line);
+    let receipt = Receipt::for_signature(&signature);
+    let receipt_bytes = signature.receipt();
     let outcome = writer_call(&state, |reply| {
         Command::Insert(InsertJob {
             entry,
             signature,
+            checkpoint,
             line: line.clone(),
             reply,
         })
@@ -415,10 +426,17 @@ async fn submit_signature(
     match outcome {
         InsertOutcome::Stored => Ok((StatusCode::CREATED, Json(receipt)).into_response()),
         InsertOutcome::Duplicate { existing } => {
-            let same = existing.as_deref() == Some(line.as_str());
+            // The same statement (a retry, or a copy whose proof someone re-randomised) was
+            // counted: the signer's receipt stands.
+            let same = existing
+                .as_deref()
+                .and_then(|stored| Signature::from_json(stored.as_bytes()).ok())
+                .is_some_and(|stored| stored.receipt() == receipt_bytes);
             let body = DuplicateBody {
                 error: if same {
-                    "this signature was already counted (the stored copy is identical)".into()
+                    "this signature's statement was already counted (same petition, nullifier, \
+                     root, disclosure and comment)"
+                        .into()
                 } else {
                     Rejection::DuplicateNullifier.to_string()
                 },
@@ -442,6 +460,15 @@ async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, Ap
         .registry(&entry.petition.registry())
         .ok_or_else(|| ApiError::internal("the petition's registry is missing"))?;
     let tally = entry.tally();
+    // The bundle's chain runs to the newest checkpoint a stored signature uses (the newest
+    // checkpoint when none is stored); the bound is over the accepted checkpoints in it.
+    let last = registry.checkpoints.len().saturating_sub(1);
+    let newest = tally
+        .per_checkpoint
+        .keys()
+        .next_back()
+        .map_or(last, |&s| usize::try_from(s).unwrap_or(last));
+    let chain = &registry.checkpoints[..=newest.min(last)];
     let body = TallyBody {
         petition: hex::encode(id),
         title: entry.petition.fields().title.clone(),
@@ -453,6 +480,9 @@ async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, Ap
             .iter()
             .map(|(&(mask, codes), &count)| DisclosedGroup { mask, codes, count })
             .collect(),
+        accepted_checkpoints: CheckpointWindow::of(&entry.petition),
+        double_count_bound: entry.petition.double_count_bound(chain),
+        roots: tally.root_counts(chain),
     };
     Ok(Json(body).into_response())
 }
@@ -510,11 +540,7 @@ fn stream_bundle(
         store
             .snapshot(|store| {
                 // Pass 1: the count and the newest checkpoint used (as the audit maps roots).
-                let mut sequence_of: HashMap<String, u64> = HashMap::new();
-                for cp in &registry.checkpoints {
-                    let seq = sequence_of.entry(field::to_hex(&cp.root)).or_insert(0);
-                    *seq = (*seq).max(cp.sequence);
-                }
+                let checker = entry.checker();
                 #[derive(Deserialize)]
                 struct RootOnly {
                     root: String,
@@ -525,7 +551,8 @@ fn stream_bundle(
                     count += 1;
                     let seq = serde_json::from_str::<RootOnly>(line)
                         .ok()
-                        .and_then(|r| sequence_of.get(&r.root).copied());
+                        .and_then(|r| field::from_hex(&r.root).ok())
+                        .and_then(|root| checker.accepted_checkpoint(&root).ok());
                     newest = newest.max(seq);
                     true
                 })?;
@@ -533,7 +560,6 @@ fn stream_bundle(
                 let newest = newest.map_or(last, |s| usize::try_from(s).unwrap_or(last));
                 let chain = &registry.checkpoints[..=newest.min(last)];
                 let mut buffer = Vec::with_capacity(CHUNK + 8192);
-                let checker = entry.checker();
                 write_bundle_header(
                     &mut buffer,
                     &entry.petition,

@@ -181,7 +181,9 @@ impl ApiError {
             }
             Rejection::WrongPetition { .. } => Some("petition"),
             Rejection::MaskNotAllowed { .. } => Some("mask"),
-            Rejection::UnknownRoot | Rejection::RootBeforeMinimum { .. } => Some("root"),
+            Rejection::UnknownRoot
+            | Rejection::RootBeforeMinimum { .. }
+            | Rejection::RootAfterMaximum { .. } => Some("root"),
             Rejection::InvalidProof(_) => Some("proof"),
             #[allow(unreachable_patterns)]
             _ => None,

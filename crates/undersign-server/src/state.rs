@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::{mpsc, oneshot};
 use undersign_core::attributes::{Mask, SLOTS};
+use undersign_core::field;
 use undersign_proof::Verifier;
 use undersign_registry::checkpoint::{verify_chain, Checkpoint};
 use undersign_registry::registry::{Registry, RegistryError};
@@ -160,7 +161,7 @@ impl Catalog {
                 .get(petition.verifying_key_hash())
                 .ok_or_else(|| corrupt(what(), "its verifying key is missing".into()))?;
             let checker = Checker::new(petition.clone(), &registry.checkpoints, verifier.clone());
-            let tally = stored_tally(store, &petition).map_err(|e| corrupt(what(), e))?;
+            let tally = stored_tally(store, &checker).map_err(|e| corrupt(what(), e))?;
             petitions.insert(
                 stored.id,
                 Arc::new(PetitionEntry::new(petition, checker, stored.closed, tally)),
@@ -191,23 +192,36 @@ impl Catalog {
     }
 }
 
-/// The tally of a petition's stored lines (they were verified before being stored).
-fn stored_tally(store: &Store, petition: &PetitionFile) -> Result<Tally, String> {
+/// The tally of a petition's stored lines (they were verified before being stored), each
+/// counted at the checkpoint `checker` maps its root to.
+fn stored_tally(store: &Store, checker: &Checker) -> Result<Tally, String> {
     #[derive(Deserialize)]
     struct Disclosure {
+        root: String,
         mask: u64,
         disclosed: [u16; SLOTS],
     }
+    let petition = checker.petition();
     let mut tally = Tally::new(&petition.allowed_mask().slots());
     let mut problem = None;
     store
         .for_each_line(&petition.id(), |line| {
             let parsed = serde_json::from_str::<Disclosure>(line)
                 .map_err(|e| e.to_string())
-                .and_then(|d| Ok((Mask::new(d.mask).map_err(|e| e.to_string())?, d.disclosed)));
+                .and_then(|d| {
+                    let root = field::from_hex(&d.root).map_err(|e| e.to_string())?;
+                    let checkpoint = checker
+                        .accepted_checkpoint(&root)
+                        .map_err(|r| r.to_string())?;
+                    Ok((
+                        Mask::new(d.mask).map_err(|e| e.to_string())?,
+                        d.disclosed,
+                        checkpoint,
+                    ))
+                });
             match parsed {
-                Ok((mask, codes)) => {
-                    tally.add_disclosed(mask, codes);
+                Ok((mask, codes, checkpoint)) => {
+                    tally.add_disclosed(mask, codes, checkpoint);
                     true
                 }
                 Err(e) => {
@@ -251,6 +265,8 @@ pub(crate) enum PutOutcome {
 pub(crate) struct InsertJob {
     pub entry: Arc<PetitionEntry>,
     pub signature: Signature,
+    /// The accepted checkpoint whose root the signature uses.
+    pub checkpoint: u64,
     pub line: String,
     pub reply: oneshot::Sender<InsertOutcome>,
 }
@@ -348,7 +364,7 @@ fn insert_batch(store: &mut Store, jobs: Vec<InsertJob>) {
             for (job, result) in open.into_iter().zip(results) {
                 let outcome = match result {
                     Inserted::New => {
-                        lock(&job.entry.tally).add(&job.signature);
+                        lock(&job.entry.tally).add(&job.signature, job.checkpoint);
                         InsertOutcome::Stored
                     }
                     Inserted::Duplicate { existing } => InsertOutcome::Duplicate { existing },

@@ -3,7 +3,7 @@
 //! bounded memory, checking lines in parallel.
 
 use crate::check::{Checker, Rejection};
-use crate::petition::{PetitionError, PetitionFile};
+use crate::petition::{DoubleCountBound, PetitionError, PetitionFile};
 use crate::signature::Signature;
 use rand::rngs::OsRng;
 use rand::{RngCore, SeedableRng};
@@ -78,6 +78,9 @@ pub struct Tally {
     pub per_slot: BTreeMap<usize, BTreeMap<Option<u16>, u64>>,
     /// Count per (mask, disclosed codes).
     pub groups: BTreeMap<(u8, [u16; 4]), u64>,
+    /// Count per checkpoint whose root the signatures used (the newest accepted checkpoint with
+    /// that root).
+    pub per_checkpoint: BTreeMap<u64, u64>,
 }
 
 impl Tally {
@@ -87,22 +90,42 @@ impl Tally {
             count: 0,
             per_slot: allowed.iter().map(|&s| (s, BTreeMap::new())).collect(),
             groups: BTreeMap::new(),
+            per_checkpoint: BTreeMap::new(),
         }
     }
 
-    /// Counts one accepted signature.
-    pub fn add(&mut self, signature: &Signature) {
-        self.add_disclosed(signature.mask, signature.disclosed.0);
+    /// Counts one accepted signature whose root is checkpoint `checkpoint`'s.
+    pub fn add(&mut self, signature: &Signature, checkpoint: u64) {
+        self.add_disclosed(signature.mask, signature.disclosed.0, checkpoint);
     }
 
-    /// Counts one accepted signature that disclosed `codes` (0 outside `mask`) under `mask`.
-    pub fn add_disclosed(&mut self, mask: Mask, codes: [u16; SLOTS]) {
+    /// Counts one accepted signature that disclosed `codes` (0 outside `mask`) under `mask`,
+    /// with checkpoint `checkpoint`'s root.
+    pub fn add_disclosed(&mut self, mask: Mask, codes: [u16; SLOTS], checkpoint: u64) {
         self.count += 1;
+        *self.per_checkpoint.entry(checkpoint).or_insert(0) += 1;
         *self.groups.entry((mask.bits(), codes)).or_insert(0) += 1;
         for (slot, counts) in self.per_slot.iter_mut() {
             let key = mask.includes(*slot).then(|| codes[*slot]);
             *counts.entry(key).or_insert(0) += 1;
         }
+    }
+
+    /// Signatures per checkpoint root, oldest checkpoint first; `chain` holds the checkpoints
+    /// (sequence `i` at position `i`).
+    pub fn root_counts(&self, chain: &[Checkpoint]) -> Vec<RootCount> {
+        self.per_checkpoint
+            .iter()
+            .map(|(&checkpoint, &count)| RootCount {
+                checkpoint,
+                root: usize::try_from(checkpoint)
+                    .ok()
+                    .and_then(|i| chain.get(i))
+                    .map(|cp| undersign_core::field::to_hex(&cp.root))
+                    .unwrap_or_default(),
+                count,
+            })
+            .collect()
     }
 
     /// The breakdown with slot names and code labels from `schema`.
@@ -169,6 +192,36 @@ pub struct DisclosedGroup {
     pub count: u64,
 }
 
+/// The petition's window of checkpoints (`SPEC.md` §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CheckpointWindow {
+    /// The oldest accepted checkpoint sequence.
+    pub min: u64,
+    /// The newest accepted checkpoint sequence, or `None` when the window is open-ended.
+    pub max: Option<u64>,
+}
+
+impl CheckpointWindow {
+    /// The window `petition` accepts.
+    pub fn of(petition: &PetitionFile) -> Self {
+        Self {
+            min: petition.min_checkpoint(),
+            max: petition.max_checkpoint(),
+        }
+    }
+}
+
+/// The number of accepted signatures that used one registry root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RootCount {
+    /// The newest accepted checkpoint with this root.
+    pub checkpoint: u64,
+    /// The root (canonical hex).
+    pub root: String,
+    /// Accepted signatures that used it.
+    pub count: u64,
+}
+
 /// One rejected signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RejectedEntry {
@@ -196,8 +249,15 @@ pub struct AuditReport {
     pub verifying_key_pinned: bool,
     /// Newest checkpoint sequence in the bundle.
     pub newest_checkpoint: Option<u64>,
+    /// The checkpoints whose roots the petition accepts.
+    pub accepted_checkpoints: CheckpointWindow,
+    /// How many of the counted signers may have signed twice (removed from an accepted
+    /// checkpoint and re-issued an identity in a later one); 0 with one accepted checkpoint.
+    pub double_count_bound: DoubleCountBound,
     /// Accepted signatures.
     pub count: u64,
+    /// Accepted signatures per registry root, oldest checkpoint first.
+    pub roots: Vec<RootCount>,
     /// Counts per disclosed slot and label.
     pub breakdown: Vec<SlotBreakdown>,
     /// Counts per combination of disclosed values.
@@ -359,7 +419,15 @@ pub fn audit_with_progress(
                 verifying_key_hash: header.verifying_key_hash,
                 verifying_key_pinned: options.pinned_vk_hash.is_some(),
                 newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
+                accepted_checkpoints: CheckpointWindow::of(&petition),
+                // Nothing is counted, so nothing can be counted twice.
+                double_count_bound: DoubleCountBound {
+                    members: 0,
+                    first: None,
+                    last: None,
+                },
                 count: 0,
+                roots: Vec::new(),
                 breakdown: Vec::new(),
                 groups: Vec::new(),
                 rejected: Vec::new(),
@@ -409,7 +477,7 @@ pub fn audit_with_progress(
             lines_read += 1;
             let source = || format!("line {number}");
             match result {
-                Ok((signature, _)) => {
+                Ok((signature, sequence)) => {
                     let key = signature.nullifier_key();
                     if previous_key.is_some_and(|p| p > key) {
                         unsorted += 1;
@@ -417,7 +485,7 @@ pub fn audit_with_progress(
                     }
                     previous_key = Some(key);
                     if seen.insert(key) {
-                        tally.add(&signature);
+                        tally.add(&signature, sequence);
                     } else {
                         rejections.add(source(), raw_nullifier, &Rejection::DuplicateNullifier);
                     }
@@ -446,7 +514,10 @@ pub fn audit_with_progress(
         verifying_key_hash: checker.verifier().key_hash().to_owned(),
         verifying_key_pinned: options.pinned_vk_hash.is_some(),
         newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
+        accepted_checkpoints: CheckpointWindow::of(checker.petition()),
+        double_count_bound: checker.petition().double_count_bound(&header.checkpoints),
         count: tally.count,
+        roots: tally.root_counts(&header.checkpoints),
         breakdown: tally.breakdown(&schema),
         groups: tally
             .groups

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt;
 use undersign_core::field;
+use undersign_core::Fr;
 use undersign_proof::batch;
 use undersign_proof::verifier::VerifyError;
 use undersign_proof::Proof;
@@ -34,12 +35,19 @@ pub enum Rejection {
     },
     /// Its root is not the root of any signed checkpoint.
     UnknownRoot,
-    /// Its root is from a checkpoint older than the petition's minimum.
+    /// Its root is only from checkpoints older than the petition's minimum.
     RootBeforeMinimum {
-        /// The checkpoint the root belongs to.
+        /// The newest checkpoint with that root.
         sequence: u64,
         /// The petition's `min_checkpoint`.
         minimum: u64,
+    },
+    /// Its root is only from checkpoints newer than the petition's maximum.
+    RootAfterMaximum {
+        /// The oldest checkpoint with that root.
+        sequence: u64,
+        /// The petition's `max_checkpoint`.
+        maximum: u64,
     },
     /// The proof is malformed or does not verify.
     InvalidProof(VerifyError),
@@ -60,6 +68,10 @@ impl fmt::Display for Rejection {
                 f,
                 "registry root is from checkpoint {sequence}, older than the petition's minimum {minimum}"
             ),
+            Rejection::RootAfterMaximum { sequence, maximum } => write!(
+                f,
+                "registry root is from checkpoint {sequence}, newer than the petition's maximum {maximum}"
+            ),
             Rejection::InvalidProof(e) => write!(f, "invalid proof: {e}"),
             Rejection::DuplicateNullifier => write!(f, "duplicate nullifier: this member already signed"),
         }
@@ -75,6 +87,7 @@ impl Rejection {
             Rejection::MaskNotAllowed { .. } => "mask_not_allowed",
             Rejection::UnknownRoot => "unknown_root",
             Rejection::RootBeforeMinimum { .. } => "root_before_minimum",
+            Rejection::RootAfterMaximum { .. } => "root_after_maximum",
             Rejection::InvalidProof(_) => "invalid_proof",
             Rejection::DuplicateNullifier => "duplicate_nullifier",
         }
@@ -85,22 +98,22 @@ impl Rejection {
 pub struct Checker {
     petition: PetitionFile,
     verifier: Verifier,
-    /// Canonical root bytes → the lowest checkpoint sequence with that root.
-    roots: HashMap<[u8; 32], u64>,
+    /// Canonical root bytes → the sequences of every checkpoint with that root, ascending.
+    roots: HashMap<[u8; 32], Vec<u64>>,
 }
 
 impl Checker {
     /// A checker for `petition` accepting roots of `checkpoints` (whose chain the caller has
     /// verified against the petition's registrar key).
     pub fn new(petition: PetitionFile, checkpoints: &[Checkpoint], verifier: Verifier) -> Self {
-        let mut roots = HashMap::new();
+        // The same root can recur (nothing changed between checkpoints): it is accepted if any
+        // checkpoint with it is in the petition's window.
+        let mut roots: HashMap<[u8; 32], Vec<u64>> = HashMap::new();
         for checkpoint in checkpoints {
-            let seq = roots
+            roots
                 .entry(field::to_bytes_be(&checkpoint.root))
-                .or_insert(checkpoint.sequence);
-            // The same root can recur (no change between checkpoints): keep the newest, so a
-            // root still current at the minimum checkpoint is accepted.
-            *seq = (*seq).max(checkpoint.sequence);
+                .or_default()
+                .push(checkpoint.sequence);
         }
         Self {
             petition,
@@ -126,7 +139,8 @@ impl Checker {
         Ok((signature, sequence))
     }
 
-    /// Checks every rule except nullifier uniqueness; returns the checkpoint sequence.
+    /// Checks every rule except nullifier uniqueness; returns the checkpoint sequence (the
+    /// newest accepted checkpoint with the signature's root).
     pub fn check(&self, signature: &Signature) -> Result<u64, Rejection> {
         let sequence = self.check_rules(signature)?;
         let public = signature.public_inputs(self.petition.scope());
@@ -150,15 +164,37 @@ impl Checker {
                 allowed: allowed.bits(),
             });
         }
-        let sequence = *self
+        self.accepted_checkpoint(&signature.root)
+    }
+
+    /// The newest checkpoint in the petition's window with this root, or why the root is not
+    /// accepted (unknown, or only from checkpoints outside the window).
+    pub fn accepted_checkpoint(&self, root: &Fr) -> Result<u64, Rejection> {
+        let sequences = self
             .roots
-            .get(&field::to_bytes_be(&signature.root))
+            .get(&field::to_bytes_be(root))
             .ok_or(Rejection::UnknownRoot)?;
-        let minimum = self.petition.min_checkpoint();
-        if sequence < minimum {
-            return Err(Rejection::RootBeforeMinimum { sequence, minimum });
+        if let Some(&sequence) = sequences
+            .iter()
+            .rev()
+            .find(|&&s| self.petition.accepts_checkpoint(s))
+        {
+            return Ok(sequence);
         }
-        Ok(sequence)
+        let minimum = self.petition.min_checkpoint();
+        match (
+            sequences.iter().rev().find(|&&s| s < minimum),
+            self.petition.max_checkpoint(),
+        ) {
+            (Some(&sequence), _) => Err(Rejection::RootBeforeMinimum { sequence, minimum }),
+            (None, Some(maximum)) => Err(Rejection::RootAfterMaximum {
+                sequence: sequences[0],
+                maximum,
+            }),
+            // Every checkpoint with the root is at or after the minimum and there is no
+            // maximum: then one is accepted, found above.
+            (None, None) => Err(Rejection::UnknownRoot),
+        }
     }
 
     /// Checks many signatures at once, in order: parsing, rules and point decoding run in

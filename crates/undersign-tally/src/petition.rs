@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use undersign_core::attributes::{Mask, SLOTS};
 use undersign_core::scope::petition_scope;
+use undersign_registry::checkpoint::Checkpoint;
 use undersign_registry::encoding::decode_hex;
 use undersign_registry::registrar::RegistrarPublicKey;
 
@@ -50,12 +51,30 @@ pub struct PetitionFields {
     pub registrar_key: String,
     /// Hash of the verifying key signatures must verify under (64 hex).
     pub verifying_key: String,
+    /// blake3 of the `proving.key` file signers must prove with (64 hex): `sign` refuses any
+    /// other, so whoever hands out keys cannot give chosen signers a doctored proving key.
+    pub proving_key: String,
     /// Slots a signature may disclose, strictly increasing, each below 4.
     pub disclose: Vec<u64>,
     /// Lowest checkpoint sequence whose root signatures may use.
     pub min_checkpoint: u64,
+    /// Highest checkpoint sequence whose root signatures may use, or `null` for no upper
+    /// bound. Written out even when `null` (a missing field is an error), so a window is never
+    /// opened by omission.
+    #[serde(deserialize_with = "required_option")]
+    pub max_checkpoint: Option<u64>,
     /// 32 random bytes (64 hex) so equal texts get unrelated scopes.
     pub nonce: String,
+}
+
+/// Deserializes an `Option` that must be present (`null` or a value): serde would otherwise
+/// treat a missing `Option` field as `None`.
+fn required_option<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer)
 }
 
 /// A parsed petition with its exact bytes, id and scope.
@@ -112,6 +131,15 @@ impl PetitionFile {
             decode_hex::<32>(&fields.verifying_key)
                 .map_err(|e| field("verifying_key", e.to_string()))?,
         );
+        decode_hex::<32>(&fields.proving_key).map_err(|e| field("proving_key", e.to_string()))?;
+        if let Some(max) = fields.max_checkpoint {
+            if max < fields.min_checkpoint {
+                return Err(field(
+                    "max_checkpoint",
+                    format!("{max} is below min_checkpoint {}", fields.min_checkpoint),
+                ));
+            }
+        }
         if !fields.disclose.windows(2).all(|w| w[0] < w[1]) {
             return Err(field(
                 "disclose",
@@ -192,8 +220,58 @@ impl PetitionFile {
         self.allowed
     }
 
+    /// The hash of the proving key signers must use (64 lowercase hex).
+    pub fn proving_key_hash(&self) -> &str {
+        &self.fields.proving_key
+    }
+
     /// The lowest usable checkpoint sequence.
     pub fn min_checkpoint(&self) -> u64 {
         self.fields.min_checkpoint
     }
+
+    /// The highest usable checkpoint sequence, or `None` when the window is open-ended.
+    pub fn max_checkpoint(&self) -> Option<u64> {
+        self.fields.max_checkpoint
+    }
+
+    /// Whether checkpoint `sequence` is in the petition's window.
+    pub fn accepts_checkpoint(&self, sequence: u64) -> bool {
+        sequence >= self.fields.min_checkpoint
+            && self.fields.max_checkpoint.is_none_or(|max| sequence <= max)
+    }
+
+    /// The number of members who may be counted twice (`SPEC.md` §13): with a window of
+    /// checkpoints, each member live at an accepted checkpoint and removed by a later accepted
+    /// one could also sign under a re-issued identity. `chain` is a valid checkpoint chain of
+    /// the petition's registry; the bound runs over the accepted checkpoints it holds.
+    pub fn double_count_bound(&self, chain: &[Checkpoint]) -> DoubleCountBound {
+        let accepted: Vec<&Checkpoint> = chain
+            .iter()
+            .filter(|cp| self.accepts_checkpoint(cp.sequence))
+            .collect();
+        let members = accepted
+            .iter()
+            .skip(1)
+            .map(|cp| cp.removed_since_previous)
+            .sum();
+        DoubleCountBound {
+            members,
+            first: accepted.first().map(|cp| cp.sequence),
+            last: accepted.last().map(|cp| cp.sequence),
+        }
+    }
+}
+
+/// How many signers an audit may count twice, from the signed removal counts of the accepted
+/// checkpoints ([`PetitionFile::double_count_bound`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DoubleCountBound {
+    /// Members live at an accepted checkpoint and removed by a later accepted one: at most this
+    /// many people could have signed twice. 0 when one checkpoint is accepted.
+    pub members: u64,
+    /// The oldest accepted checkpoint in the chain, if any.
+    pub first: Option<u64>,
+    /// The newest accepted checkpoint in the chain, if any.
+    pub last: Option<u64>,
 }

@@ -72,6 +72,9 @@ pub struct Signature {
     pub proof: ProofBytes,
 }
 
+/// blake3 `derive_key` context of [`Signature::receipt`].
+pub const RECEIPT_CONTEXT: &str = "undersign v1 receipt";
+
 impl Signature {
     /// Parses and validates a signature's JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Self, SignatureError> {
@@ -160,6 +163,25 @@ impl Signature {
             mask: self.mask.to_field(),
             disclosed: self.disclosed.packed(),
         }
+    }
+
+    /// The receipt (`SPEC.md` §14): `blake3::derive_key("undersign v1 receipt", petition id ‖
+    /// root ‖ nullifier ‖ message ‖ mask ‖ disclosed)`, each public input as 32 big-endian
+    /// bytes. It names the signature's statement, not its proof bytes: anyone holding a Groth16
+    /// proof can re-randomise it, and a re-randomised copy has the same receipt.
+    pub fn receipt(&self) -> [u8; 32] {
+        let mut material = Vec::with_capacity(32 * 6);
+        material.extend_from_slice(&self.petition);
+        for input in [
+            self.root,
+            self.nullifier,
+            message(self.comment.as_deref()),
+            self.mask.to_field(),
+            self.disclosed.packed(),
+        ] {
+            material.extend_from_slice(&field::to_bytes_be(&input));
+        }
+        blake3::derive_key(RECEIPT_CONTEXT, &material)
     }
 
     /// The nullifier's canonical bytes: the bundle's sort key.

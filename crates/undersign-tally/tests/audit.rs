@@ -60,8 +60,10 @@ fn world() -> World {
         registry: hex::encode(registry.id()),
         registrar_key: registrar.public_key().to_hex(),
         verifying_key: prover.verifier().key_hash().to_owned(),
+        proving_key: "11".repeat(32),
         disclose: vec![0],
         min_checkpoint: 0,
+        max_checkpoint: Some(0),
         nonce: "00".repeat(32),
     })
     .unwrap();
@@ -276,8 +278,239 @@ fn petition_parsing_is_strict() {
     assert!(parse(&|v| v["nonce"] = "zz".into()).is_err());
     assert!(parse(&|v| v["title"] = "".into()).is_err());
     assert!(parse(&|v| v["surprise"] = 1.into()).is_err());
+    assert!(parse(&|v| v["proving_key"] = "AB".repeat(32).into()).is_err());
+    // A window is never opened by omission: `max_checkpoint` must be written, even as null.
+    assert!(parse(&|v| {
+        v.as_object_mut().unwrap().remove("max_checkpoint");
+    })
+    .is_err());
+    assert!(parse(&|v| v["max_checkpoint"] = serde_json::Value::Null).is_ok());
+    assert!(parse(&|v| {
+        v["min_checkpoint"] = 3.into();
+        v["max_checkpoint"] = 2.into();
+    })
+    .is_err());
     // The id and scope are over the exact bytes: reformatting makes another petition.
     let reformatted = PetitionFile::parse(good.to_string().into_bytes()).unwrap();
     assert_ne!(reformatted.id(), w.petition.id());
     assert_ne!(reformatted.scope(), w.petition.scope());
+}
+
+/// The review's reproduction (issue: one count per person): a member is removed and re-issued
+/// an identity with another status, in a new checkpoint. Both identities can prove; only a
+/// petition that accepts both checkpoints counts both, and then says so.
+#[test]
+fn reissued_member_counts_once_by_default_and_the_window_states_its_bound() {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let w = world();
+    let keys = w.prover.verifier().key_hash().to_owned();
+    let mut registry = w.registry.clone();
+    let old_tree = registry.tree().unwrap();
+    // Member 0 loses their identity file: removed, and added again as "former".
+    let old_secret_index = 0u64;
+    registry.remove(old_secret_index).unwrap();
+    let reissued = IdentitySecret::from_bytes(rng.gen());
+    let new_index = registry
+        .add(reissued.commitment(), Attributes([2, 0, 0, 0]))
+        .unwrap();
+    registry.checkpoint(&w.registrar, 1_800_000_100).unwrap();
+    let cp1 = registry.checkpoints()[1].clone();
+    assert_eq!((cp1.removed, cp1.removed_since_previous), (1, 1));
+    let new_tree = registry.tree().unwrap();
+
+    let petition_with = |max: Option<u64>| {
+        PetitionFile::create(PetitionFields {
+            version: 1,
+            kind: undersign_tally::petition::KIND.into(),
+            title: "Window".into(),
+            text: "Text".into(),
+            registry: hex::encode(registry.id()),
+            registrar_key: w.registrar.public_key().to_hex(),
+            verifying_key: keys.clone(),
+            proving_key: "11".repeat(32),
+            disclose: vec![0],
+            min_checkpoint: 0,
+            max_checkpoint: max,
+            nonce: "22".repeat(32),
+        })
+        .unwrap()
+    };
+    // The same person's two identities: the old one against checkpoint 0's tree (a saved copy
+    // of the registry), the new one against checkpoint 1's.
+    let mask = Mask::from_slots(&[0]).unwrap();
+    let sign = |petition: &PetitionFile,
+                sk: &IdentitySecret,
+                attrs: Attributes,
+                tree: &undersign_core::merkle::MerkleTree,
+                index: u64,
+                rng: &mut ChaCha20Rng| {
+        let statement = Statement::new(
+            sk.sk(),
+            &attrs,
+            &tree.path(index).unwrap(),
+            tree.root(),
+            petition.scope(),
+            message(None),
+            mask,
+        );
+        Signature {
+            petition: petition.id(),
+            root: tree.root(),
+            nullifier: statement.public.nullifier,
+            mask,
+            disclosed: attrs.disclose(mask),
+            comment: None,
+            proof: ProofBytes::encode(&w.prover.prove(&statement, rng).unwrap()).unwrap(),
+        }
+    };
+    let old_secret = member_secret(0);
+    assert_eq!(
+        Some(old_secret.commitment()),
+        w.registry.member(0).map(|m| m.commitment)
+    );
+
+    for (max, expect_count, expect_bound) in [(Some(0), 1, 0), (Some(1), 2, 1), (None, 2, 1)] {
+        let petition = petition_with(max);
+        let mut signatures = vec![
+            sign(
+                &petition,
+                &old_secret,
+                Attributes([1, 0, 0, 0]),
+                &old_tree,
+                old_secret_index,
+                &mut rng,
+            ),
+            sign(
+                &petition,
+                &reissued,
+                Attributes([2, 0, 0, 0]),
+                &new_tree,
+                new_index,
+                &mut rng,
+            ),
+        ];
+        signatures.sort_by_key(|s| s.nullifier_key());
+        let mut bytes = Vec::new();
+        bundle::write_bundle(
+            &mut bytes,
+            &petition,
+            registry.schema(),
+            registry.checkpoints(),
+            w.prover.verifier(),
+            &signatures,
+        )
+        .unwrap();
+        let report = bundle::audit(Cursor::new(bytes), &options(&w)).unwrap();
+        assert_eq!(report.count, expect_count, "window max {max:?}");
+        assert_eq!(report.double_count_bound.members, expect_bound);
+        assert_eq!(report.accepted_checkpoints.max, max);
+        if max == Some(0) {
+            assert_eq!(report.rejected.len(), 1);
+            assert_eq!(report.rejected[0].code, "root_after_maximum");
+            assert_eq!(report.roots.len(), 1);
+            assert_eq!(report.roots[0].checkpoint, 0);
+        } else {
+            assert!(report.is_clean(), "{report:?}");
+            let per_root: Vec<(u64, u64)> = report
+                .roots
+                .iter()
+                .map(|r| (r.checkpoint, r.count))
+                .collect();
+            assert_eq!(per_root, vec![(0, 1), (1, 1)]);
+            assert_eq!(report.double_count_bound.first, Some(0));
+            assert_eq!(report.double_count_bound.last, Some(1));
+        }
+    }
+
+    // A window starting at checkpoint 1 refuses the old root as before its minimum.
+    let mut late =
+        serde_json::from_slice::<serde_json::Value>(petition_with(None).bytes()).unwrap();
+    late["min_checkpoint"] = 1.into();
+    let late = PetitionFile::parse(serde_json::to_vec_pretty(&late).unwrap()).unwrap();
+    let checker = Checker::new(
+        late.clone(),
+        registry.checkpoints(),
+        w.prover.verifier().clone(),
+    );
+    let old = sign(
+        &late,
+        &old_secret,
+        Attributes([1, 0, 0, 0]),
+        &old_tree,
+        0,
+        &mut rng,
+    );
+    assert_eq!(
+        checker.check(&old).unwrap_err().code(),
+        "root_before_minimum"
+    );
+}
+
+/// The secret of world()'s member `i` (drawn from seed 99 in order).
+fn member_secret(i: usize) -> IdentitySecret {
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let secrets: Vec<IdentitySecret> = (0..=i)
+        .map(|_| IdentitySecret::from_bytes(rng.gen()))
+        .collect();
+    secrets[i].clone()
+}
+
+/// Checkpoints that share a root (nothing changed between them): the root is accepted when any
+/// of them is in the window, and reported as the newest one inside it.
+#[test]
+fn a_shared_root_is_accepted_by_any_checkpoint_in_the_window() {
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let w = world();
+    let mut registry = w.registry.clone();
+    // Checkpoints 1 and 2 share checkpoint 0's root; a member added makes checkpoint 3's new.
+    registry.checkpoint(&w.registrar, 1_800_000_001).unwrap();
+    registry.checkpoint(&w.registrar, 1_800_000_002).unwrap();
+    let tree = registry.tree().unwrap();
+    registry
+        .add(
+            IdentitySecret::from_bytes(rng.gen()).commitment(),
+            Attributes([1, 0, 0, 0]),
+        )
+        .unwrap();
+    registry.checkpoint(&w.registrar, 1_800_000_003).unwrap();
+    let attrs = registry.member(1).unwrap().attributes;
+    let mask = Mask::from_slots(&[0]).unwrap();
+    let cases: [(u64, Option<u64>, Result<u64, &str>); 5] = [
+        (0, Some(0), Ok(0)),
+        (1, Some(1), Ok(1)),
+        (0, None, Ok(2)),
+        (1, Some(3), Ok(2)),
+        (3, None, Err("root_before_minimum")),
+    ];
+    for (min, max, expected) in cases {
+        let mut fields = w.petition.fields().clone();
+        fields.min_checkpoint = min;
+        fields.max_checkpoint = max;
+        let petition = PetitionFile::create(fields).unwrap();
+        let statement = Statement::new(
+            member_secret(1).sk(),
+            &attrs,
+            &tree.path(1).unwrap(),
+            tree.root(),
+            petition.scope(),
+            message(None),
+            mask,
+        );
+        let signature = Signature {
+            petition: petition.id(),
+            root: tree.root(),
+            nullifier: statement.public.nullifier,
+            mask,
+            disclosed: attrs.disclose(mask),
+            comment: None,
+            proof: ProofBytes::encode(&w.prover.prove(&statement, &mut rng).unwrap()).unwrap(),
+        };
+        let checker = Checker::new(
+            petition,
+            registry.checkpoints(),
+            w.prover.verifier().clone(),
+        );
+        let result = checker.check(&signature).map_err(|r| r.code());
+        assert_eq!(result, expected, "window {min}..{max:?}");
+    }
 }
