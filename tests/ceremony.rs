@@ -170,7 +170,13 @@ fn fixture() -> &'static Fixture {
             "--out",
             s(&p("registry.json")),
         ]);
-        ok(&["identity", "new", "--out", s(&p("alice.id"))]);
+        ok(&[
+            "identity",
+            "new",
+            "--unencrypted",
+            "--out",
+            s(&p("alice.id")),
+        ]);
         let alice = ok(&["identity", "show", s(&p("alice.id"))])
             .trim()
             .to_owned();

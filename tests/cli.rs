@@ -101,7 +101,13 @@ fn fixture() -> &'static Fixture {
         ]);
         // Our signers: alice, bob, carol (current, health) and dave (former, justice).
         for name in ["alice", "bob", "carol", "dave"] {
-            ok(&["identity", "new", "--out", s(&p(&format!("{name}.id")))]);
+            ok(&[
+                "identity",
+                "new",
+                "--unencrypted",
+                "--out",
+                s(&p(&format!("{name}.id"))),
+            ]);
         }
         let commitment = |name: &str| {
             ok(&["identity", "show", s(&p(&format!("{name}.id")))])
@@ -702,7 +708,7 @@ fn sign_refuses_keys_the_petition_does_not_name() {
     );
     // A corrupted proving key and a signer who is not in the registry: the keys' error.
     let stranger = p("stranger.id");
-    ok(&["identity", "new", "--out", s(&stranger)]);
+    ok(&["identity", "new", "--unencrypted", "--out", s(&stranger)]);
     let err = sign_with("other", &stranger);
     assert!(err.contains("not in this registry"), "{err}");
     let broken = p("other").join("proving.key");
@@ -720,7 +726,7 @@ fn secrets_are_private_and_never_printed() {
     let f = fixture();
     let tmp = scratch();
     let id = tmp.path().join("me.id");
-    let out = ok(&["identity", "new", "--out", s(&id)]);
+    let out = ok(&["identity", "new", "--unencrypted", "--out", s(&id)]);
     let file: Value = serde_json::from_slice(&std::fs::read(&id).unwrap()).unwrap();
     let secret = file["secret"].as_str().unwrap();
     assert!(!out.contains(secret));
@@ -739,7 +745,10 @@ fn secrets_are_private_and_never_printed() {
         assert_eq!(key, 0o600);
     }
     // Refuses to overwrite an identity.
-    assert_eq!(code(&run(&["identity", "new", "--out", s(&id)])), 2);
+    assert_eq!(
+        code(&run(&["identity", "new", "--unencrypted", "--out", s(&id)])),
+        2
+    );
 
     // Encrypted with a passphrase: unreadable without it, same commitment with it.
     let pass = tmp.path().join("pass.txt");
@@ -959,7 +968,13 @@ fn reissued_identity_counts_once_with_default_options() {
         s(&p("registry.json")),
     ]);
     for name in ["old", "new"] {
-        ok(&["identity", "new", "--out", s(&p(&format!("{name}.id")))]);
+        ok(&[
+            "identity",
+            "new",
+            "--unencrypted",
+            "--out",
+            s(&p(&format!("{name}.id"))),
+        ]);
     }
     let commitment = |name: &str| {
         ok(&["identity", "show", s(&p(&format!("{name}.id")))])
@@ -1223,4 +1238,230 @@ fn sign_refuses_a_doctored_proving_key() {
         stdout.contains("petition:   Doctored") && stdout.contains("compare it with the id"),
         "{stdout}"
     );
+}
+
+/// `identity new` encrypts by default: without a terminal and without a passphrase source it
+/// refuses and names the flags; `--passphrase-file -` reads standard input; `encrypt` and
+/// `decrypt` convert a file in place; a plain identity warns when loaded; a passphrase file
+/// with a plain identity is an error.
+#[test]
+fn identities_are_encrypted_unless_asked_otherwise() {
+    use std::io::Write;
+    let tmp = scratch();
+    let p = |n: &str| tmp.path().join(n);
+    // No terminal (the test's stdin is not one), no flags: refused, nothing written.
+    let out = bin()
+        .args(["identity", "new", "--out", s(&p("a.id"))])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--passphrase-file") && err.contains("--unencrypted"),
+        "{err}"
+    );
+    assert!(!p("a.id").exists());
+
+    // The passphrase from standard input.
+    let with_stdin = |args: &[&str], input: &str| {
+        let mut child = bin()
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let created = with_stdin(
+        &[
+            "identity",
+            "new",
+            "--out",
+            s(&p("a.id")),
+            "--passphrase-file",
+            "-",
+        ],
+        "correct horse\n",
+    );
+    assert_eq!(
+        code(&created),
+        0,
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(std::fs::read(p("a.id"))
+        .unwrap()
+        .starts_with(b"age-encryption.org/v1"));
+    let commitment = String::from_utf8_lossy(&created.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("commitment (give this to your registrar): "))
+        .unwrap()
+        .to_owned();
+    let shown = with_stdin(
+        &["identity", "show", s(&p("a.id")), "--passphrase-file", "-"],
+        "correct horse\n",
+    );
+    assert_eq!(String::from_utf8_lossy(&shown.stdout).trim(), commitment);
+    assert!(!String::from_utf8_lossy(&shown.stderr).contains("not encrypted"));
+    // Without a passphrase and without a terminal: refused with the way out.
+    let out = run(&["identity", "show", s(&p("a.id"))]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is encrypted"));
+
+    // decrypt, then encrypt again: the same commitment, one file at a time, no temporaries.
+    let decrypted = with_stdin(
+        &[
+            "identity",
+            "decrypt",
+            s(&p("a.id")),
+            "--passphrase-file",
+            "-",
+        ],
+        "correct horse\n",
+    );
+    assert_eq!(
+        code(&decrypted),
+        0,
+        "{}",
+        String::from_utf8_lossy(&decrypted.stderr)
+    );
+    assert!(std::fs::read(p("a.id")).unwrap().starts_with(b"{"));
+    let plain = run(&["identity", "show", s(&p("a.id"))]);
+    assert_eq!(String::from_utf8_lossy(&plain.stdout).trim(), commitment);
+    assert!(
+        String::from_utf8_lossy(&plain.stderr).contains("is not encrypted"),
+        "loading a plain identity warns"
+    );
+    let out = run(&[
+        "identity",
+        "show",
+        s(&p("a.id")),
+        "--passphrase-file",
+        s(&p("a.id")),
+    ]);
+    assert_eq!(code(&out), 2, "a passphrase file with a plain identity");
+    let encrypted = with_stdin(
+        &[
+            "identity",
+            "encrypt",
+            s(&p("a.id")),
+            "--passphrase-file",
+            "-",
+        ],
+        "another passphrase\n",
+    );
+    assert_eq!(
+        code(&encrypted),
+        0,
+        "{}",
+        String::from_utf8_lossy(&encrypted.stderr)
+    );
+    assert!(std::fs::read(p("a.id"))
+        .unwrap()
+        .starts_with(b"age-encryption.org/v1"));
+    let again = with_stdin(
+        &["identity", "show", s(&p("a.id")), "--passphrase-file", "-"],
+        "another passphrase\n",
+    );
+    assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), commitment);
+    assert_eq!(
+        code(&run(&["identity", "encrypt", s(&p("a.id"))])),
+        2,
+        "already encrypted"
+    );
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["a.id"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(p("a.id")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}
+
+/// On a terminal, `identity new` asks for the passphrase twice without echo (again when the
+/// two differ) and writes an encrypted file; the passphrase never appears in the output.
+#[cfg(unix)]
+#[test]
+fn identity_new_on_a_terminal_asks_twice_and_encrypts() {
+    let tmp = scratch();
+    let id = tmp.path().join("tty.id");
+    let mut command = bin();
+    command.args(["identity", "new", "--out", s(&id)]);
+    let mut session = rexpect::session::spawn_command(command, Some(60_000)).unwrap();
+    let mut seen = String::new();
+    let mut expect = |session: &mut rexpect::session::PtySession, text: &str| {
+        seen += &session.exp_string(text).unwrap();
+        seen += text;
+    };
+    expect(&mut session, "passphrase for");
+    session.send_line("first secret words").unwrap();
+    expect(&mut session, "the same passphrase again");
+    session.send_line("something else").unwrap();
+    expect(&mut session, "the two passphrases differ");
+    expect(&mut session, "passphrase for");
+    session.send_line("correct horse").unwrap();
+    expect(&mut session, "the same passphrase again");
+    session.send_line("correct horse").unwrap();
+    expect(&mut session, "commitment (give this to your registrar): ");
+    seen += &session.exp_eof().unwrap();
+    for secret in ["first secret words", "something else", "correct horse"] {
+        assert!(
+            !seen.contains(secret),
+            "the terminal echoed a passphrase:\n{seen}"
+        );
+    }
+    assert!(seen.contains("encrypted with your passphrase"), "{seen}");
+    assert!(std::fs::read(&id)
+        .unwrap()
+        .starts_with(b"age-encryption.org/v1"));
+}
+
+/// Ctrl-C while `identity new` derives the encryption key (scrypt, about a second) leaves no
+/// file behind: no identity and no temporary file.
+#[cfg(unix)]
+#[test]
+fn interrupted_identity_new_leaves_no_file() {
+    let tmp = scratch();
+    let pass = tmp.path().join("pass.txt");
+    std::fs::write(&pass, "correct horse\n").unwrap();
+    let out = tmp.path().join("me.id");
+    let mut child = bin()
+        .args([
+            "identity",
+            "new",
+            "--out",
+            s(&out),
+            "--passphrase-file",
+            s(&pass),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(2), "interrupted during scrypt");
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["pass.txt"]);
 }

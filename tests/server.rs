@@ -90,6 +90,7 @@ fn make_petition(
         proving_key: pk_hash.into(),
         disclose,
         min_checkpoint: 0,
+        min_checkpoint_hash: hex::encode(registry.checkpoints()[0].hash()),
         // Open-ended, so the roots of checkpoints added by a registry replacement count.
         max_checkpoint: None,
         nonce: hex::encode([nonce; 32]),
@@ -938,11 +939,12 @@ fn submit_and_sign_submit_print_a_checked_receipt() {
     assert_eq!(code, 2);
     assert!(err.contains("--proxy"), "{err}");
 
-    // sign --submit: prove with the binary and submit in one go.
+    // sign --submit: prove with the binary and submit in one go, without --out: nothing is
+    // written to disk (the signature is evidence that its owner signed).
     let id = data.path().join("member.id");
     undersign_cli::identity_file::write(&id, &secret(10), None).unwrap();
     let p = |n: &str| f.dir.join(n).to_str().unwrap().to_owned();
-    let out_sig = data.path().join("member.sig");
+    let files_before = dir_listing(data.path());
     let (code, out, err) = run(&[
         "sign",
         "--identity",
@@ -953,15 +955,54 @@ fn submit_and_sign_submit_print_a_checked_receipt() {
         &p("petition.json"),
         "--keys",
         &p("keys"),
-        "--out",
-        out_sig.to_str().unwrap(),
         "--submit",
         &server.base,
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("stored by"), "{out}");
+    assert!(out.contains("not written to disk"), "{out}");
+    assert!(
+        err.contains("is not encrypted"),
+        "a plain identity warns: {err}"
+    );
+    assert_eq!(
+        dir_listing(data.path()),
+        files_before,
+        "sign --submit wrote a file"
+    );
     let tally = get_json(&server.url(&format!("/v1/petitions/{}/tally", f.petition.id_hex())));
     assert_eq!(tally["count"], 2);
+    // Neither --out nor --submit: a usage error, nothing proved.
+    let (code, _, err) = run(&[
+        "sign",
+        "--identity",
+        id.to_str().unwrap(),
+        "--registry",
+        &p("registry.json"),
+        "--petition",
+        &p("petition.json"),
+        "--keys",
+        &p("keys"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--out"), "{err}");
+}
+
+/// Every file name under `dir`, recursively, sorted (the collector's own files included).
+fn dir_listing(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path.clone());
+            }
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Load measurement: `cargo test --release --test server -- --ignored --nocapture`.

@@ -224,6 +224,7 @@ pub fn generate(
         proving_key: manifest.proving_key.blake3.clone(),
         disclose: vec![0, 1],
         min_checkpoint: 0,
+        min_checkpoint_hash: hex::encode(registry.checkpoints()[0].hash()),
         max_checkpoint: Some(0),
         nonce: hex::encode(blake3::derive_key("undersign bench-data nonce", &seed)),
     })

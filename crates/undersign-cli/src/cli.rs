@@ -33,9 +33,9 @@ pub enum Command {
     /// Create or show a signer identity.
     #[command(subcommand)]
     Identity(IdentityCommand),
-    /// Sign a petition: prove membership locally (no network) and write a signature file.
+    /// Sign a petition: prove membership locally, then write a signature file or submit it.
     ///
-    /// Example: undersign sign --identity me.id --registry reg.json --petition pet.json --keys keys/ --out sig.json
+    /// Example: undersign sign --identity me.id --registry reg.json --petition pet.json --keys keys/ --submit http://collector.onion --proxy socks5h://127.0.0.1:9050
     Sign(SignArgs),
     /// Registrar key management.
     #[command(subcommand)]
@@ -145,16 +145,25 @@ pub struct SetupArgs {
 /// `undersign identity ...`.
 #[derive(Debug, Subcommand)]
 pub enum IdentityCommand {
-    /// Create a new identity (a random secret) in a 0600 file. Never prints the secret.
+    /// Create a new identity (a random secret) in a 0600 file, encrypted with a passphrase
+    /// (age, scrypt). Never prints the secret.
     ///
-    /// Example: undersign identity new --out me.id --passphrase-file pass.txt
+    /// On a terminal the passphrase is asked twice (no echo). Whoever copies an unencrypted
+    /// identity can find every petition its owner signed.
+    ///
+    /// Example: undersign identity new --out me.id
     New {
         /// Identity file to create.
         #[arg(long)]
         out: PathBuf,
-        /// Encrypt the file with the passphrase on this file's first line.
-        #[arg(long)]
+        /// Read the passphrase from this file's first line ("-": standard input) instead of
+        /// asking on the terminal.
+        #[arg(long, value_name = "FILE|-")]
         passphrase_file: Option<PathBuf>,
+        /// Write the secret unencrypted (for tests and demos: anyone who copies the file can
+        /// find every petition you sign).
+        #[arg(long, conflicts_with = "passphrase_file")]
+        unencrypted: bool,
         /// Replace an existing file.
         #[arg(long)]
         force: bool,
@@ -165,8 +174,32 @@ pub enum IdentityCommand {
     Show {
         /// Identity file.
         identity: PathBuf,
-        /// Passphrase file, if the identity is encrypted.
-        #[arg(long)]
+        /// Passphrase file ("-": standard input), if the identity is encrypted; without it the
+        /// passphrase is asked on the terminal.
+        #[arg(long, value_name = "FILE|-")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Encrypt an unencrypted identity file in place (atomically: the plain file is replaced).
+    ///
+    /// Example: undersign identity encrypt me.id
+    Encrypt {
+        /// Identity file.
+        identity: PathBuf,
+        /// Read the new passphrase from this file's first line ("-": standard input) instead
+        /// of asking on the terminal.
+        #[arg(long, value_name = "FILE|-")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Decrypt an encrypted identity file in place (atomically). The plain file can reveal
+    /// every petition you sign to whoever copies it.
+    ///
+    /// Example: undersign identity decrypt me.id
+    Decrypt {
+        /// Identity file.
+        identity: PathBuf,
+        /// Passphrase file ("-": standard input); without it the passphrase is asked on the
+        /// terminal.
+        #[arg(long, value_name = "FILE|-")]
         passphrase_file: Option<PathBuf>,
     },
 }
@@ -177,8 +210,9 @@ pub struct SignArgs {
     /// Identity file.
     #[arg(long)]
     pub identity: PathBuf,
-    /// Passphrase file, if the identity is encrypted.
-    #[arg(long)]
+    /// Passphrase file ("-": standard input), if the identity is encrypted; without it the
+    /// passphrase is asked on the terminal.
+    #[arg(long, value_name = "FILE|-")]
     pub passphrase_file: Option<PathBuf>,
     /// The public registry file.
     #[arg(long)]
@@ -202,10 +236,11 @@ pub struct SignArgs {
     /// Sign even if fewer members than --min-anonymity share the disclosed values.
     #[arg(long)]
     pub accept_small_anonymity_set: bool,
-    /// Signature file to write.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Also submit the signature to the collector at this base URL and print the receipt.
+    /// Signature file to write. It proves that you signed: with --submit, leave it out and
+    /// nothing is written to disk.
+    #[arg(long, required_unless_present = "submit")]
+    pub out: Option<PathBuf>,
+    /// Submit the signature to the collector at this base URL and print the receipt.
     #[arg(long)]
     pub submit: Option<String>,
     /// Proxy for --submit, e.g. socks5h://127.0.0.1:9050 for Tor.

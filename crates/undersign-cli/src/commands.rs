@@ -135,28 +135,35 @@ fn setup(args: SetupArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn passphrase(file: &Option<std::path::PathBuf>) -> Result<Option<Zeroizing<String>>> {
-    file.as_deref()
-        .map(identity_file::read_passphrase)
-        .transpose()
-}
-
 fn identity(cmd: IdentityCommand) -> Result<ExitCode> {
     match cmd {
         IdentityCommand::New {
             out,
             passphrase_file,
+            unencrypted,
             force,
         } => {
             refuse_overwrite(&out, force)?;
-            let pass = passphrase(&passphrase_file)?;
+            let pass = if unencrypted {
+                None
+            } else {
+                Some(identity_file::new_passphrase(
+                    passphrase_file.as_deref(),
+                    &out.display().to_string(),
+                )?)
+            };
             let mut bytes = Zeroizing::new([0u8; 32]);
             OsRng.fill_bytes(&mut bytes[..]);
             let secret = IdentitySecret::from_bytes(*bytes);
             identity_file::write(&out, &secret, pass.as_deref().map(String::as_str))?;
             println!(
-                "identity written to {} (keep it private; it is the only way to sign)",
-                out.display()
+                "identity written to {} ({}; keep it private: it is the only way to sign)",
+                out.display(),
+                if unencrypted {
+                    "NOT encrypted: whoever copies it can find every petition you sign"
+                } else {
+                    "encrypted with your passphrase"
+                }
             );
             println!(
                 "commitment (give this to your registrar): {}",
@@ -167,9 +174,54 @@ fn identity(cmd: IdentityCommand) -> Result<ExitCode> {
             identity,
             passphrase_file,
         } => {
-            let pass = passphrase(&passphrase_file)?;
-            let secret = identity_file::read(&identity, pass.as_deref().map(String::as_str))?;
+            let secret = identity_file::read(&identity, passphrase_file.as_deref())?;
             println!("{}", field::to_hex(&secret.commitment()));
+        }
+        IdentityCommand::Encrypt {
+            identity,
+            passphrase_file,
+        } => {
+            let bytes = Zeroizing::new(
+                std::fs::read(&identity)
+                    .with_context(|| format!("reading identity file {}", identity.display()))?,
+            );
+            ensure!(
+                !identity_file::is_encrypted(&bytes),
+                "{} is already encrypted",
+                identity.display()
+            );
+            let secret = identity_file::read(&identity, None)?;
+            let pass = identity_file::new_passphrase(
+                passphrase_file.as_deref(),
+                &identity.display().to_string(),
+            )?;
+            // One atomic rename: the encrypted file replaces the plain one, never both.
+            identity_file::write(&identity, &secret, Some(&pass))?;
+            println!(
+                "{} is now encrypted (the plain file was replaced; copies of it made earlier, \
+                 e.g. backups, still hold the secret unencrypted)",
+                identity.display()
+            );
+        }
+        IdentityCommand::Decrypt {
+            identity,
+            passphrase_file,
+        } => {
+            let bytes = std::fs::read(&identity)
+                .with_context(|| format!("reading identity file {}", identity.display()))?;
+            ensure!(
+                identity_file::is_encrypted(&bytes),
+                "{} is not encrypted",
+                identity.display()
+            );
+            let secret = identity_file::read(&identity, passphrase_file.as_deref())?;
+            identity_file::write(&identity, &secret, None)?;
+            println!(
+                "{} is now NOT encrypted: whoever copies it can find every petition you sign; \
+                 `undersign identity encrypt {}` encrypts it again",
+                identity.display(),
+                identity.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -187,8 +239,13 @@ fn parse_disclose(schema: &Schema, text: &str) -> Result<Mask> {
 }
 
 fn sign(args: SignArgs) -> Result<ExitCode> {
-    let pass = passphrase(&args.passphrase_file)?;
-    let secret = identity_file::read(&args.identity, pass.as_deref().map(String::as_str))?;
+    if let Some(out) = args.out.as_deref().filter(|out| out.exists()) {
+        bail!(
+            "{} already exists (another signature?); choose another --out",
+            out.display()
+        );
+    }
+    let secret = identity_file::read(&args.identity, args.passphrase_file.as_deref())?;
     let registry = workflow::load_registry(&args.registry)?;
     let petition = workflow::load_petition(&args.petition)?;
     let disclose = args
@@ -226,12 +283,19 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
     let outcome = workflow::prove_signature(prepared, &keys, &mut OsRng);
     bar.finish_and_clear();
     let outcome = outcome?;
-    write_atomic(
-        &args.out,
-        outcome.signature.to_json_pretty().as_bytes(),
-        false,
-    )
-    .with_context(|| format!("writing {}", args.out.display()))?;
+    match &args.out {
+        Some(out) => {
+            write_atomic(out, outcome.signature.to_json_pretty().as_bytes(), true)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("signature written to {}", out.display());
+            println!(
+                "            it proves that you signed: whoever finds it can show it. Once it is \
+                 submitted, delete it (`rm {}`), or keep it only on encrypted storage",
+                out.display()
+            );
+        }
+        None => println!("signature:  not written to disk (submitting it now)"),
+    }
     let names: Vec<String> = outcome
         .signature
         .mask
@@ -239,7 +303,6 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
         .iter()
         .map(|&s| report::slot_name(registry.schema(), s))
         .collect();
-    println!("signature written to {}", args.out.display());
     println!(
         "disclosed:  {}",
         if names.is_empty() {
@@ -427,6 +490,7 @@ fn petition_new(
             Some(max)
         }
     };
+    let min_checkpoint_hash = hex::encode(registry.checkpoints()[min_checkpoint as usize].hash());
     let (manifest, verifier) =
         keys::load_verifier(keys_dir).with_context(|| format!("keys {}", keys_dir.display()))?;
     let mut nonce = [0u8; 32];
@@ -442,6 +506,7 @@ fn petition_new(
         proving_key: manifest.proving_key.blake3.clone(),
         disclose: mask.slots().into_iter().map(|s| s as u64).collect(),
         min_checkpoint,
+        min_checkpoint_hash,
         max_checkpoint,
         nonce: hex::encode(nonce),
     })?;

@@ -190,6 +190,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         proving_key: manifest.proving_key.blake3.clone(),
         disclose: vec![0, 1],
         min_checkpoint: checkpoint.sequence,
+        min_checkpoint_hash: hex::encode(checkpoint.hash()),
         max_checkpoint: Some(checkpoint.sequence),
         nonce: hex::encode(nonce),
     })?;

@@ -1,8 +1,14 @@
-//! The signer's identity file: the 32-byte secret, optionally encrypted with a passphrase by
-//! age (scrypt + ChaCha20-Poly1305). Always written with mode 0600; the secret is never printed.
+//! The signer's identity file: the 32-byte secret, encrypted with a passphrase by age (scrypt +
+//! ChaCha20-Poly1305) unless the signer explicitly asks for a plain file. Always written with
+//! mode 0600; the secret is never printed.
+//!
+//! Whoever holds an unencrypted identity computes its owner's nullifier for any petition and
+//! finds every signature they made in the public bundles, so encryption is the default and
+//! loading a plain file warns.
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
 use std::path::Path;
 use undersign_core::atomic::write_atomic;
 use undersign_core::identity::IdentitySecret;
@@ -41,19 +47,28 @@ pub fn write(path: &Path, secret: &IdentitySecret, passphrase: Option<&str>) -> 
     write_atomic(path, &bytes, true).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Reads an identity file, decrypting it with `passphrase` if it is encrypted.
-pub fn read(path: &Path, passphrase: Option<&str>) -> Result<IdentitySecret> {
+/// Whether identity file bytes are age-encrypted.
+pub fn is_encrypted(bytes: &[u8]) -> bool {
+    bytes.starts_with(AGE_MAGIC)
+}
+
+/// Reads an identity file. An encrypted one is decrypted with the passphrase from
+/// `passphrase_file` (a path, or `-` for standard input) or, without it, asked on the terminal;
+/// a plain one is read with a warning, and refuses a passphrase file (it would protect
+/// nothing).
+pub fn read(path: &Path, passphrase_file: Option<&Path>) -> Result<IdentitySecret> {
     warn_if_readable_by_others(path);
-    let bytes =
-        std::fs::read(path).with_context(|| format!("reading identity file {}", path.display()))?;
-    let json = if bytes.starts_with(AGE_MAGIC) {
-        let Some(p) = passphrase else {
-            bail!(
-                "{} is encrypted: give its passphrase with --passphrase-file",
-                path.display()
-            );
+    let bytes = Zeroizing::new(
+        std::fs::read(path).with_context(|| format!("reading identity file {}", path.display()))?,
+    );
+    let encrypted = is_encrypted(&bytes);
+    let json = if encrypted {
+        let passphrase = match passphrase_file {
+            Some(file) => read_passphrase(file)?,
+            None => prompt_existing(path)?,
         };
-        let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(p.to_owned()));
+        let identity =
+            age::scrypt::Identity::new(age::secrecy::SecretString::from(passphrase.to_string()));
         Zeroizing::new(age::decrypt(&identity, &bytes).map_err(|e| {
             anyhow::anyhow!(
                 "{}: cannot decrypt ({e}); is the passphrase right?",
@@ -61,9 +76,31 @@ pub fn read(path: &Path, passphrase: Option<&str>) -> Result<IdentitySecret> {
             )
         })?)
     } else {
-        Zeroizing::new(bytes)
+        if passphrase_file.is_some() {
+            bail!(
+                "{} is not encrypted, so --passphrase-file does nothing; encrypt it with \
+                 `undersign identity encrypt {}`",
+                path.display(),
+                path.display()
+            );
+        }
+        bytes
     };
-    let fields: IdentityFields = serde_json::from_slice(&json)
+    let secret = parse(path, &json)?;
+    if !encrypted {
+        eprintln!(
+            "warning: {} is not encrypted: anyone who copies it can find every petition you \
+             signed; encrypt it with `undersign identity encrypt {}`",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(secret)
+}
+
+/// Parses the identity JSON (the file, or its decryption).
+fn parse(path: &Path, json: &[u8]) -> Result<IdentitySecret> {
+    let fields: IdentityFields = serde_json::from_slice(json)
         .with_context(|| format!("{} is not an undersign identity file", path.display()))?;
     let secret_hex = Zeroizing::new(fields.secret);
     if fields.version != 1 || fields.kind != KIND {
@@ -81,6 +118,56 @@ pub fn read(path: &Path, passphrase: Option<&str>) -> Result<IdentitySecret> {
         bail!("{}: field `secret` must be 64 hex digits", path.display());
     }
     Ok(IdentitySecret::from_bytes(*secret))
+}
+
+/// The passphrase for a new encrypted file: from `passphrase_file` (a path, or `-` for
+/// standard input), or asked twice on the terminal (no echo). Without either there is no safe
+/// way to ask: an error says which flags to use.
+pub fn new_passphrase(passphrase_file: Option<&Path>, what: &str) -> Result<Zeroizing<String>> {
+    if let Some(file) = passphrase_file {
+        return read_passphrase(file);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "no terminal to ask for a passphrase for {what}: pass --passphrase-file FILE (or - \
+             to read it from standard input), or --unencrypted if you accept that whoever copies \
+             the file can find every petition you sign"
+        );
+    }
+    loop {
+        let first = Zeroizing::new(
+            rpassword::prompt_password(format!("passphrase for {what}: "))
+                .context("reading the passphrase from the terminal")?,
+        );
+        if first.is_empty() {
+            eprintln!("the passphrase must not be empty; try again");
+            continue;
+        }
+        let second = Zeroizing::new(
+            rpassword::prompt_password("the same passphrase again: ")
+                .context("reading the passphrase from the terminal")?,
+        );
+        if *first == *second {
+            return Ok(first);
+        }
+        eprintln!("the two passphrases differ; try again");
+    }
+}
+
+/// The passphrase of an existing encrypted file, asked once on the terminal.
+fn prompt_existing(path: &Path) -> Result<Zeroizing<String>> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "{} is encrypted: give its passphrase with --passphrase-file FILE (or - for standard \
+             input), or run this on a terminal to be asked",
+            path.display()
+        );
+    }
+    let passphrase = Zeroizing::new(
+        rpassword::prompt_password(format!("passphrase for {}: ", path.display()))
+            .context("reading the passphrase from the terminal")?,
+    );
+    Ok(passphrase)
 }
 
 /// Warns (on stderr) when an identity file can be read by other users.
@@ -102,15 +189,24 @@ fn warn_if_readable_by_others(path: &Path) {
     let _ = path;
 }
 
-/// Reads a passphrase from a file: its first line, which must not be empty.
+/// Reads a passphrase: the first line of a file, or of standard input for `-`. It must not be
+/// empty.
 pub fn read_passphrase(path: &Path) -> Result<Zeroizing<String>> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path)
-            .with_context(|| format!("reading passphrase file {}", path.display()))?,
-    );
+    let text = if path == Path::new("-") {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the passphrase from standard input")?;
+        line
+    } else {
+        Zeroizing::new(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading passphrase file {}", path.display()))?,
+        )
+    };
     let line = text.lines().next().unwrap_or("");
     if line.is_empty() {
-        bail!("passphrase file {} is empty", path.display());
+        bail!("the passphrase from {} is empty", path.display());
     }
     Ok(Zeroizing::new(line.to_owned()))
 }

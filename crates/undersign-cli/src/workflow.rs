@@ -70,6 +70,12 @@ pub fn checked_checkpoints<'r>(
     .map_err(|e| {
         anyhow!("the registry's checkpoints are not valid for the petition's registrar: {e}")
     })?;
+    petition.check_chain(registry.checkpoints()).map_err(|e| {
+        anyhow!(
+            "this registry file is not the petition's: {e}; get the registry file the \
+             organizers published with the petition"
+        )
+    })?;
     Ok(registry.checkpoints())
 }
 

@@ -494,6 +494,13 @@ fn create_petition(
             Some("registrar_key"),
         )
     })?;
+    petition.check_chain(&registry.checkpoints).map_err(|e| {
+        ApiError::unprocessable(
+            "wrong_checkpoint_chain",
+            format!("the stored registry is not the petition's: {e}"),
+            Some("min_checkpoint_hash"),
+        )
+    })?;
     if petition.min_checkpoint() > latest.sequence {
         return Err(ApiError::unprocessable(
             "min_checkpoint_ahead",

@@ -368,6 +368,9 @@ pub fn open_header(
     ) {
         return fatal(format!("checkpoint chain: {e}"));
     }
+    if let Err(reason) = petition.check_chain(&header.checkpoints) {
+        return fatal(format!("checkpoint chain: {reason}"));
+    }
     let schema_hash = schema.hash();
     if let Some(cp) = header
         .checkpoints

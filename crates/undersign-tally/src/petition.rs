@@ -58,6 +58,10 @@ pub struct PetitionFields {
     pub disclose: Vec<u64>,
     /// Lowest checkpoint sequence whose root signatures may use.
     pub min_checkpoint: u64,
+    /// The hash of checkpoint `min_checkpoint` (64 hex): pins the registrar's chain up to it,
+    /// so a rival checkpoint with the same sequence (signed by whoever holds the registrar
+    /// key, for chosen signers) is not this petition's.
+    pub min_checkpoint_hash: String,
     /// Highest checkpoint sequence whose root signatures may use, or `null` for no upper
     /// bound. Written out even when `null` (a missing field is an error), so a window is never
     /// opened by omission.
@@ -82,6 +86,7 @@ where
 pub struct PetitionFile {
     bytes: Vec<u8>,
     fields: PetitionFields,
+    min_checkpoint_hash: [u8; 32],
     registry: [u8; 32],
     registrar_key: RegistrarPublicKey,
     verifying_key: String,
@@ -132,6 +137,8 @@ impl PetitionFile {
                 .map_err(|e| field("verifying_key", e.to_string()))?,
         );
         decode_hex::<32>(&fields.proving_key).map_err(|e| field("proving_key", e.to_string()))?;
+        let min_checkpoint_hash = decode_hex::<32>(&fields.min_checkpoint_hash)
+            .map_err(|e| field("min_checkpoint_hash", e.to_string()))?;
         if let Some(max) = fields.max_checkpoint {
             if max < fields.min_checkpoint {
                 return Err(field(
@@ -166,6 +173,7 @@ impl PetitionFile {
         Ok(Self {
             bytes,
             fields,
+            min_checkpoint_hash,
             registry,
             registrar_key,
             verifying_key,
@@ -233,6 +241,30 @@ impl PetitionFile {
     /// The highest usable checkpoint sequence, or `None` when the window is open-ended.
     pub fn max_checkpoint(&self) -> Option<u64> {
         self.fields.max_checkpoint
+    }
+
+    /// Checks that `chain` (a valid chain of the petition's registry) is the one the petition
+    /// was opened on: if it reaches `min_checkpoint`, that checkpoint's hash is the petition's
+    /// `min_checkpoint_hash`.
+    pub fn check_chain(&self, chain: &[Checkpoint]) -> Result<(), String> {
+        let Some(checkpoint) = usize::try_from(self.fields.min_checkpoint)
+            .ok()
+            .and_then(|i| chain.get(i))
+        else {
+            return Ok(());
+        };
+        if checkpoint.hash() == self.min_checkpoint_hash {
+            Ok(())
+        } else {
+            Err(format!(
+                "checkpoint {} has hash {}, but the petition was opened on checkpoint {} with \
+                 hash {}: this is another chain of checkpoints than the petition's",
+                checkpoint.sequence,
+                hex::encode(checkpoint.hash()),
+                self.fields.min_checkpoint,
+                self.fields.min_checkpoint_hash
+            ))
+        }
     }
 
     /// Whether checkpoint `sequence` is in the petition's window.

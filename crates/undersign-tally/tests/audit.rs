@@ -63,6 +63,7 @@ fn world() -> World {
         proving_key: "11".repeat(32),
         disclose: vec![0],
         min_checkpoint: 0,
+        min_checkpoint_hash: hex::encode(registry.checkpoints()[0].hash()),
         max_checkpoint: Some(0),
         nonce: "00".repeat(32),
     })
@@ -330,6 +331,7 @@ fn reissued_member_counts_once_by_default_and_the_window_states_its_bound() {
             proving_key: "11".repeat(32),
             disclose: vec![0],
             min_checkpoint: 0,
+            min_checkpoint_hash: hex::encode(registry.checkpoints()[0].hash()),
             max_checkpoint: max,
             nonce: "22".repeat(32),
         })
@@ -513,4 +515,42 @@ fn a_shared_root_is_accepted_by_any_checkpoint_in_the_window() {
         let result = checker.check(&signature).map_err(|r| r.code());
         assert_eq!(result, expected, "window {min}..{max:?}");
     }
+}
+
+/// A rival checkpoint 0 (signed with the registrar's key, another root) is not the petition's:
+/// the petition pins its first accepted checkpoint by hash, so an audit of a bundle carrying the
+/// rival chain counts nothing.
+#[test]
+fn a_rival_chain_with_the_same_sequence_is_fatal() {
+    let w = world();
+    let mut rival = Registry::new(w.registry.schema().clone(), DEPTH, *w.registry.id()).unwrap();
+    rival
+        .add(
+            IdentitySecret::from_bytes([3u8; 32]).commitment(),
+            Attributes([1, 0, 0, 0]),
+        )
+        .unwrap();
+    rival.checkpoint(&w.registrar, 1_800_000_000).unwrap();
+    assert_ne!(
+        rival.checkpoints()[0].hash(),
+        w.registry.checkpoints()[0].hash()
+    );
+    let mut bytes = Vec::new();
+    bundle::write_bundle(
+        &mut bytes,
+        &w.petition,
+        rival.schema(),
+        rival.checkpoints(),
+        w.prover.verifier(),
+        &[],
+    )
+    .unwrap();
+    let report = bundle::audit(Cursor::new(bytes), &options(&w)).unwrap();
+    let fatal = report.fatal.unwrap_or_default();
+    assert!(fatal.contains("another chain of checkpoints"), "{fatal}");
+    assert!(w.petition.check_chain(w.registry.checkpoints()).is_ok());
+    assert!(
+        w.petition.check_chain(&[]).is_ok(),
+        "a chain too short to reach it"
+    );
 }
