@@ -967,7 +967,7 @@ fn reissued_identity_counts_once_with_default_options() {
         "--out",
         s(&p("registry.json")),
     ]);
-    for name in ["old", "new"] {
+    for name in ["old", "new", "bystander"] {
         ok(&[
             "identity",
             "new",
@@ -981,8 +981,12 @@ fn reissued_identity_counts_once_with_default_options() {
             .trim()
             .to_owned()
     };
-    let mut csv = format!("commitment,status\n{},current\n", commitment("old"));
-    for i in 1..6u64 {
+    let mut csv = format!(
+        "commitment,status\n{},current\n{},current\n",
+        commitment("old"),
+        commitment("bystander")
+    );
+    for i in 2..6u64 {
         csv += &format!("{},current\n", field::to_hex(&Fr::from(5000 + i)));
     }
     std::fs::write(p("members.csv"), csv).unwrap();
@@ -1069,6 +1073,15 @@ fn reissued_identity_counts_once_with_default_options() {
         "{err}"
     );
     assert!(!new_sig.exists());
+    // Any other member still signs the default petition with the current registry file: the
+    // removed member's tombstone keeps checkpoint 0's root reproducible.
+    let (by_out, by_sig) = sign("bystander", "registry.json", "petition.json");
+    assert!(
+        by_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&by_out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&by_out.stdout).contains("at checkpoint 0"));
 
     // Under the window both sign, and the audit states the bound.
     let (a, a_sig) = sign("old", "registry-at-0.json", "window.json");
@@ -1131,6 +1144,24 @@ fn reissued_identity_counts_once_with_default_options() {
     assert!(built.contains("1 signature"), "{built}");
     let (status, json) = audit_json(f, &bundle);
     assert_eq!((status, json["count"].as_u64()), (0, Some(1)));
+    let bundle = p("default-with-bystander.jsonl");
+    ok(&[
+        "bundle",
+        "build",
+        "--petition",
+        s(&p("petition.json")),
+        "--registry",
+        &registry,
+        "--keys",
+        s(&f.path("keys")),
+        "--out",
+        s(&bundle),
+        s(&old_sig),
+        s(&by_sig),
+        s(&b_sig),
+    ]);
+    let (status, json) = audit_json(f, &bundle);
+    assert_eq!((status, json["count"].as_u64()), (0, Some(2)));
     assert_eq!(json["double_count_bound"]["members"], 0);
 }
 

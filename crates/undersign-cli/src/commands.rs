@@ -190,7 +190,7 @@ fn identity(cmd: IdentityCommand) -> Result<ExitCode> {
                 "{} is already encrypted",
                 identity.display()
             );
-            let secret = identity_file::read(&identity, None)?;
+            let secret = identity_file::parse(&identity, &bytes)?;
             let pass = identity_file::new_passphrase(
                 passphrase_file.as_deref(),
                 &identity.display().to_string(),
@@ -525,7 +525,7 @@ fn petition_new(
     if max_checkpoint == Some(min_checkpoint) {
         println!(
             "         the count will be of members as of checkpoint {min_checkpoint}; publish the \
-             registry file as of that checkpoint with the petition"
+             registry file with the petition"
         );
     } else {
         println!(

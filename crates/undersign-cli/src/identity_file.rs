@@ -98,8 +98,9 @@ pub fn read(path: &Path, passphrase_file: Option<&Path>) -> Result<IdentitySecre
     Ok(secret)
 }
 
-/// Parses the identity JSON (the file, or its decryption).
-fn parse(path: &Path, json: &[u8]) -> Result<IdentitySecret> {
+/// Parses the identity JSON (an unencrypted file's bytes, or a decryption); `path` names it in
+/// errors.
+pub fn parse(path: &Path, json: &[u8]) -> Result<IdentitySecret> {
     let fields: IdentityFields = serde_json::from_slice(json)
         .with_context(|| format!("{} is not an undersign identity file", path.display()))?;
     let secret_hex = Zeroizing::new(fields.secret);

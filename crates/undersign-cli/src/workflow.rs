@@ -80,9 +80,9 @@ pub fn checked_checkpoints<'r>(
 }
 
 /// The checkpoint a signer at leaf `index` proves against, with the tree at its size: the
-/// newest checkpoint the petition accepts that holds the signer and whose root this registry
-/// file still reproduces (a removal after a checkpoint changes the root at its size).
-/// `checkpoints` are the registry's, checked by [`checked_checkpoints`].
+/// newest checkpoint the petition accepts that holds the signer, its tree rebuilt from the
+/// file's leaves as they were then ([`Registry::leaves_at`]). `checkpoints` are the registry's,
+/// checked by [`checked_checkpoints`].
 fn signing_checkpoint<'r>(
     registry: &Registry,
     checkpoints: &'r [Checkpoint],
@@ -125,29 +125,27 @@ fn signing_checkpoint<'r>(
             }
         );
     }
-    let leaves = registry.leaves();
-    let mut tried_size = None;
-    for checkpoint in &holding {
-        // Checkpoints of one size share their leaves' prefix: one tree answers for all.
-        if tried_size == Some(checkpoint.size) {
-            continue;
-        }
-        tried_size = Some(checkpoint.size);
-        let tree = MerkleTree::from_leaves(
-            registry.depth(),
-            leaves[..checkpoint.size as usize].to_vec(),
-        )?;
-        if tree.root() == checkpoint.root {
-            return Ok((checkpoint, tree));
-        }
-    }
-    bail!(
-        "this registry file has changed since checkpoint {} (members were removed after it), so \
-         it no longer gives that checkpoint's root; the petition accepts {window}: get the \
-         registry file as of checkpoint {} from the organizers",
-        holding[0].sequence,
-        holding[0].sequence
-    )
+    // The newest accepted checkpoint that holds the signer. Its root is rebuilt from this file
+    // (removed members' tombstones keep their leaves for older checkpoints), whatever changed
+    // since.
+    let checkpoint = holding[0];
+    let size = usize::try_from(checkpoint.size).unwrap_or(usize::MAX);
+    let leaves = registry.leaves_at(checkpoint.sequence);
+    let leaves = leaves.get(..size).ok_or_else(|| {
+        anyhow!(
+            "checkpoint {} covers {} positions, more than this registry file has",
+            checkpoint.sequence,
+            checkpoint.size
+        )
+    })?;
+    let tree = MerkleTree::from_leaves(registry.depth(), leaves.to_vec())?;
+    ensure!(
+        tree.root() == checkpoint.root,
+        "this registry file does not give checkpoint {}'s signed root: it is not the file the \
+         registrar signed; get the registry file the organizers published with the petition",
+        checkpoint.sequence
+    );
+    Ok((checkpoint, tree))
 }
 
 /// What a signer asks for.

@@ -5,11 +5,14 @@
 //!
 //! ```json
 //! {"version":1,"kind":"undersign-registry","id":"<64 hex>","depth":20,"schema":{...},
-//!  "members":[["0x<commitment>",[1,7,0,0]],null,...],"checkpoints":[...]}
+//!  "members":[["0x<commitment>",[1,7,0,0]],{"leaf":"0x<leaf>","removed_at":2},...],
+//!  "checkpoints":[...]}
 //! ```
 //!
-//! `members[i]` is leaf `i`; `null` is a removed member, whose leaf is 0 and whose position is
-//! never reused. Loading validates everything and is fast for millions of members: member
+//! `members[i]` is leaf `i`. A removed member becomes a tombstone: the commitment is forgotten,
+//! but its leaf value and `removed_at` (the number of checkpoints signed before the removal) are
+//! kept, so the root of every checkpoint can be rebuilt from the current file and its removal
+//! counts checked; from checkpoint `removed_at` on its leaf is 0. Positions are never reused. Loading validates everything and is fast for millions of members: member
 //! entries are decoded without per-member allocation and checked in parallel.
 
 use crate::checkpoint::{verify_chain, ChainError, Checkpoint, CheckpointFields};
@@ -22,7 +25,7 @@ use rayon::prelude::*;
 use serde::de::{SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -51,6 +54,17 @@ impl Member {
     pub fn leaf(&self) -> Fr {
         member_leaf(self.commitment, &self.attributes)
     }
+}
+
+/// What the registry keeps of a removed member: its leaf (not its commitment) and when it was
+/// removed, so that older checkpoints' roots can still be rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tombstone {
+    /// The removed member's leaf, `Poseidon(commitment, attrs)`.
+    pub leaf: Fr,
+    /// How many checkpoints had been signed when it was removed: the leaf is in the roots of
+    /// checkpoints `0..removed_at` (those whose size covers it) and 0 from `removed_at` on.
+    pub removed_at: u64,
 }
 
 /// What is wrong with one member entry.
@@ -157,14 +171,32 @@ pub enum RegistryError {
         /// The number of member positions.
         members: u64,
     },
-    /// Positions a checkpoint signed as removed hold members again: a removal cannot be undone.
+    /// A checkpoint's signed removal counts differ from what the tombstones say.
     #[error(
-        "registry: checkpoint {sequence} signs more removed members than the registry now has \
-         below its size (a removed member's position was filled again)"
+        "registry: checkpoint {sequence} signs {} removed and {} removed since the previous \
+         checkpoint, but the file's removed members give {} and {}",
+        signed.0, signed.1, tombstones.0, tombstones.1
     )]
-    RemovalsUndone {
+    RemovalCounts {
         /// The checkpoint's sequence.
         sequence: u64,
+        /// Its signed `(removed, removed_since_previous)`.
+        signed: (u64, u64),
+        /// The counts the tombstones give.
+        tombstones: (u64, u64),
+    },
+    /// A tombstone claims a removal after the newest checkpoint's successor.
+    #[error(
+        "registry: members[{index}] was removed at checkpoint {removed_at}, but the registry \
+         has only {checkpoints} checkpoints"
+    )]
+    RemovedAfterLastCheckpoint {
+        /// The removed member's index.
+        index: u64,
+        /// Its `removed_at`.
+        removed_at: u64,
+        /// The number of checkpoints.
+        checkpoints: u64,
     },
     /// A member cannot be added.
     #[error("cannot add member: {0}")]
@@ -229,6 +261,8 @@ pub struct Registry {
     depth: u32,
     schema: Schema,
     members: Vec<Option<Member>>,
+    /// Index → tombstone of every removed member (`members[i]` is `None` exactly there).
+    tombstones: BTreeMap<u64, Tombstone>,
     checkpoints: Vec<Checkpoint>,
     /// Commitment → index of every present member.
     index: HashMap<Fr, u64>,
@@ -245,6 +279,7 @@ impl Registry {
             depth,
             schema,
             members: Vec::new(),
+            tombstones: BTreeMap::new(),
             checkpoints: Vec::new(),
             index: HashMap::new(),
         })
@@ -338,27 +373,36 @@ impl Registry {
                 members: members.len() as u64,
             });
         }
-        // Removals are never undone: every checkpoint's removed positions are still removed.
-        let mut removed_before = 0u64;
-        let mut counted_to = 0usize;
+        let tombstones = raw.members.tombstones;
+        if let Some((&index, t)) = tombstones
+            .iter()
+            .find(|(_, t)| t.removed_at > checkpoints.len() as u64)
+        {
+            return Err(RegistryError::RemovedAfterLastCheckpoint {
+                index,
+                removed_at: t.removed_at,
+                checkpoints: checkpoints.len() as u64,
+            });
+        }
+        // Every checkpoint's removal counts are what the tombstones say (`SPEC.md` §11).
+        let mut previous_size = None;
         for cp in &checkpoints {
-            let end = cp.size as usize;
-            removed_before += members[counted_to..end]
-                .iter()
-                .filter(|m| m.is_none())
-                .count() as u64;
-            counted_to = end;
-            if removed_before < cp.removed {
-                return Err(RegistryError::RemovalsUndone {
+            let expected = removal_counts(&tombstones, cp.size, previous_size, cp.sequence);
+            if expected != (cp.removed, cp.removed_since_previous) {
+                return Err(RegistryError::RemovalCounts {
                     sequence: cp.sequence,
+                    signed: (cp.removed, cp.removed_since_previous),
+                    tombstones: expected,
                 });
             }
+            previous_size = Some(cp.size);
         }
         Ok(Self {
             id,
             depth,
             schema,
             members,
+            tombstones,
             checkpoints,
             index,
         })
@@ -372,7 +416,7 @@ impl Registry {
             id: &self.id,
             depth: self.depth,
             schema: &self.schema,
-            members: MembersOut(&self.members),
+            members: MembersOut(&self.members, &self.tombstones),
             checkpoints: &self.checkpoints,
         };
         // Serializing strings, integers and arrays into memory cannot fail.
@@ -491,6 +535,13 @@ impl Registry {
             .ok_or(RegistryError::IndexOutOfRange { index, len })?;
         let member = slot.take().ok_or(RegistryError::AlreadyRemoved(index))?;
         self.index.remove(&member.commitment);
+        self.tombstones.insert(
+            index,
+            Tombstone {
+                leaf: member.leaf(),
+                removed_at: self.checkpoints.len() as u64,
+            },
+        );
         Ok(())
     }
 
@@ -501,8 +552,25 @@ impl Registry {
 
     /// The number of removed positions among the first `size`.
     pub fn removed_below(&self, size: u64) -> u64 {
-        let end = (size as usize).min(self.members.len());
-        self.members[..end].iter().filter(|m| m.is_none()).count() as u64
+        self.tombstones.range(..size).count() as u64
+    }
+
+    /// The tombstones of removed members, by index.
+    pub fn tombstones(&self) -> &BTreeMap<u64, Tombstone> {
+        &self.tombstones
+    }
+
+    /// The leaves as they were at checkpoint `sequence` (every position the file has; the
+    /// checkpoint's root is the root of the first `size` of them): a removed member's leaf is
+    /// its tombstone's while `sequence < removed_at`, else 0.
+    pub fn leaves_at(&self, sequence: u64) -> Vec<Fr> {
+        let mut leaves = self.leaves();
+        for (&index, tombstone) in &self.tombstones {
+            if sequence < tombstone.removed_at {
+                leaves[index as usize] = tombstone.leaf;
+            }
+        }
+        leaves
     }
 
     /// Every leaf, in order: `Poseidon(commitment, attrs)`, or 0 for a removed member.
@@ -565,17 +633,12 @@ impl Registry {
         }
         let root = tree.root_at(size)?;
         let sequence = self.checkpoints.len() as u64;
-        let removed = self.removed_below(size);
-        let removed_since_previous = match self.checkpoints.last() {
-            None => 0,
-            // Positions below the previous size removed now, less those already removed then.
-            Some(last) => self
-                .removed_below(last.size)
-                .checked_sub(last.removed)
-                .ok_or(RegistryError::RemovalsUndone {
-                    sequence: last.sequence,
-                })?,
-        };
+        let (removed, removed_since_previous) = removal_counts(
+            &self.tombstones,
+            size,
+            self.checkpoints.last().map(|last| last.size),
+            sequence,
+        );
         self.checkpoints.push(Checkpoint::sign(
             key,
             CheckpointFields {
@@ -592,6 +655,29 @@ impl Registry {
         ));
         Ok(&self.checkpoints[self.checkpoints.len() - 1])
     }
+}
+
+/// The removal counts checkpoint `sequence` of size `size` signs (`SPEC.md` §12), from the
+/// tombstones: removed positions below `size` whose removal came before it, and those among
+/// them below the previous checkpoint's size removed since that checkpoint (`removed_at =
+/// sequence`: they were live in it).
+fn removal_counts(
+    tombstones: &BTreeMap<u64, Tombstone>,
+    size: u64,
+    previous_size: Option<u64>,
+    sequence: u64,
+) -> (u64, u64) {
+    let removed = tombstones
+        .range(..size)
+        .filter(|(_, t)| t.removed_at <= sequence)
+        .count() as u64;
+    let since = previous_size.map_or(0, |previous| {
+        tombstones
+            .range(..previous)
+            .filter(|(_, t)| t.removed_at == sequence)
+            .count() as u64
+    });
+    (removed, since)
 }
 
 /// Whether a checkpoint's root is the root of `tree` at the checkpoint's size.
@@ -633,10 +719,11 @@ struct RegistryJson<'a> {
     checkpoints: Vec<Checkpoint>,
 }
 
-/// The decoded `members` array, with the first non-canonical commitment (whose entry is kept as
-/// `None` so parsing can finish).
+/// The decoded `members` array, with the first non-canonical field element (whose entry is
+/// kept as `None` so parsing can finish).
 struct MembersJson {
     members: Vec<Option<Member>>,
+    tombstones: BTreeMap<u64, Tombstone>,
     first_bad: Option<(u64, FieldError)>,
 }
 
@@ -651,36 +738,56 @@ impl<'de> Deserialize<'de> for MembersJson {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MembersJson, A::Error> {
                 let mut members = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
                 let mut first_bad = None;
-                while let Some(entry) = seq.next_element::<Option<MemberEntry>>()? {
+                let mut tombstones = BTreeMap::new();
+                while let Some(entry) = seq.next_element::<MemberEntry>()? {
+                    let index = members.len() as u64;
                     let member = match entry {
-                        None => None,
-                        Some(MemberEntry {
+                        MemberEntry::Active {
                             commitment: Ok(commitment),
                             codes,
-                        }) => Some(Member {
+                        } => Some(Member {
                             commitment,
                             attributes: Attributes(codes),
                         }),
-                        Some(MemberEntry {
+                        MemberEntry::Removed {
+                            leaf: Ok(leaf),
+                            removed_at,
+                        } => {
+                            tombstones.insert(index, Tombstone { leaf, removed_at });
+                            None
+                        }
+                        MemberEntry::Active {
                             commitment: Err(e), ..
-                        }) => {
-                            first_bad.get_or_insert((members.len() as u64, e));
+                        }
+                        | MemberEntry::Removed { leaf: Err(e), .. } => {
+                            first_bad.get_or_insert((index, e));
                             None
                         }
                     };
                     members.push(member);
                 }
-                Ok(MembersJson { members, first_bad })
+                Ok(MembersJson {
+                    members,
+                    tombstones,
+                    first_bad,
+                })
             }
         }
         d.deserialize_seq(MembersVisitor)
     }
 }
 
-/// One `["0x<commitment>", [a0, a1, a2, a3]]` entry.
-struct MemberEntry {
-    commitment: Result<Fr, FieldError>,
-    codes: [u16; 4],
+/// One member entry: `["0x<commitment>", [a0, a1, a2, a3]]`, or a removed member's
+/// `{"leaf": "0x<leaf>", "removed_at": k}`.
+enum MemberEntry {
+    Active {
+        commitment: Result<Fr, FieldError>,
+        codes: [u16; 4],
+    },
+    Removed {
+        leaf: Result<Fr, FieldError>,
+        removed_at: u64,
+    },
 }
 
 impl<'de> Deserialize<'de> for MemberEntry {
@@ -689,7 +796,10 @@ impl<'de> Deserialize<'de> for MemberEntry {
         impl<'de> Visitor<'de> for EntryVisitor {
             type Value = MemberEntry;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member: [\"0x<commitment>\", [four codes]] or null")
+                f.write_str(
+                    "a member: [\"0x<commitment>\", [four codes]], or a removed member: \
+                     {\"leaf\": \"0x<leaf>\", \"removed_at\": <checkpoint count>}",
+                )
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MemberEntry, A::Error> {
                 use serde::de::Error;
@@ -699,10 +809,40 @@ impl<'de> Deserialize<'de> for MemberEntry {
                 let codes = seq
                     .next_element()?
                     .ok_or_else(|| A::Error::invalid_length(1, &self))?;
-                Ok(MemberEntry { commitment, codes })
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(3, &self));
+                }
+                Ok(MemberEntry::Active { commitment, codes })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MemberEntry, A::Error> {
+                use serde::de::Error;
+                let mut leaf = None;
+                let mut removed_at = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "leaf" if leaf.is_none() => {
+                            leaf = Some(map.next_value::<CommitmentText>()?.0);
+                        }
+                        "removed_at" if removed_at.is_none() => {
+                            removed_at = Some(map.next_value::<u64>()?);
+                        }
+                        "leaf" => return Err(A::Error::duplicate_field("leaf")),
+                        "removed_at" => return Err(A::Error::duplicate_field("removed_at")),
+                        other => {
+                            return Err(A::Error::unknown_field(other, &["leaf", "removed_at"]))
+                        }
+                    }
+                }
+                Ok(MemberEntry::Removed {
+                    leaf: leaf.ok_or_else(|| A::Error::missing_field("leaf"))?,
+                    removed_at: removed_at.ok_or_else(|| A::Error::missing_field("removed_at"))?,
+                })
             }
         }
-        d.deserialize_tuple(2, EntryVisitor)
+        d.deserialize_any(EntryVisitor)
     }
 }
 
@@ -730,18 +870,34 @@ struct RegistryOut<'a> {
     checkpoints: &'a [Checkpoint],
 }
 
-/// Writes members as `["0x..",[a0,a1,a2,a3]]` or `null`.
-struct MembersOut<'a>(&'a [Option<Member>]);
+/// A removed member as written: `{"leaf":"0x..","removed_at":k}`.
+#[derive(Serialize)]
+struct TombstoneOut<'a> {
+    leaf: FrText<'a>,
+    removed_at: u64,
+}
+
+/// Writes members as `["0x..",[a0,a1,a2,a3]]`, removed ones as their tombstone.
+struct MembersOut<'a>(&'a [Option<Member>], &'a BTreeMap<u64, Tombstone>);
 
 impl Serialize for MembersOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for member in self.0 {
-            seq.serialize_element(
-                &member
-                    .as_ref()
-                    .map(|m| (FrText(&m.commitment), m.attributes.0)),
-            )?;
+        for (index, member) in (0u64..).zip(self.0) {
+            match member {
+                Some(m) => seq.serialize_element(&(FrText(&m.commitment), m.attributes.0))?,
+                None => {
+                    let t = self
+                        .1
+                        .get(&index)
+                        .ok_or_else(|| S::Error::custom("a removed member has no tombstone"))?;
+                    seq.serialize_element(&TombstoneOut {
+                        leaf: FrText(&t.leaf),
+                        removed_at: t.removed_at,
+                    })?
+                }
+            }
         }
         seq.end()
     }
@@ -822,9 +978,12 @@ pub(crate) mod tests {
         assert!(json.ends_with("]}\n"));
         assert_eq!(json.matches('\n').count(), 1);
         let member0 = registry.member(0).unwrap();
+        let removed = registry.tombstones()[&1];
         assert!(json.contains(&format!(
-            r#""members":[["{}",[0,0,0,0]],null,"#,
-            field::to_hex(&member0.commitment)
+            r#""members":[["{}",[0,0,0,0]],{{"leaf":"{}","removed_at":{}}},"#,
+            field::to_hex(&member0.commitment),
+            field::to_hex(&removed.leaf),
+            removed.removed_at
         )));
         let loaded = Registry::from_json(json.as_bytes()).unwrap();
         assert_eq!(loaded.to_json(), registry.to_json());
@@ -998,21 +1157,66 @@ pub(crate) mod tests {
         let cp3 = registry.checkpoint(&key, 13).unwrap().clone();
         assert_eq!((cp3.removed, cp3.removed_since_previous), (4, 1));
         let json = json_of(&registry);
-        assert!(Registry::from_json(json.as_bytes()).is_ok());
+        let loaded = Registry::from_json(json.as_bytes()).unwrap();
+        assert_eq!(loaded.tombstones(), registry.tombstones());
+        assert_eq!(loaded.to_json(), registry.to_json());
+        assert_eq!(
+            registry.tombstones()[&1].removed_at,
+            1,
+            "removed after checkpoint 0"
+        );
+        assert_eq!(registry.tombstones()[&7].removed_at, 3);
 
-        // A position the checkpoints signed as removed filled again (the registrar's file edited
-        // by hand): loading refuses it where the count no longer adds up (checkpoint 3 signs 4
-        // removed positions below 8; 3 are left).
+        // Every checkpoint's root is rebuilt from the current file: the tombstones keep the
+        // removed leaves for the checkpoints before their removal.
+        for cp in registry.checkpoints() {
+            let leaves = registry.leaves_at(cp.sequence)[..cp.size as usize].to_vec();
+            let tree = MerkleTree::from_leaves(registry.depth(), leaves).unwrap();
+            assert_eq!(tree.root(), cp.root, "checkpoint {}", cp.sequence);
+        }
+        assert_ne!(registry.tree().unwrap().root_at(6).unwrap(), cp0.root);
+
+        // A tombstone dated otherwise, or a removed member silently dropped (its position
+        // filled again), contradicts the signed counts: loading refuses it.
+        let redated = json.replacen("\"removed_at\":1", "\"removed_at\":2", 1);
+        assert_ne!(redated, json);
+        assert!(matches!(
+            load_err(&redated),
+            RegistryError::RemovalCounts { sequence: 1, .. }
+        ));
         let mut undone = registry.clone();
         let member = *registry.member(0).unwrap();
         undone.members[1] = Some(Member {
             commitment: Fr::from(9999u64),
             ..member
         });
+        undone.tombstones.remove(&1);
         assert!(matches!(
             load_err(&json_of(&undone)),
-            RegistryError::RemovalsUndone { sequence: 3 }
+            RegistryError::RemovalCounts {
+                sequence: 1,
+                signed: (3, 2),
+                tombstones: (2, 1)
+            }
         ));
+        let future = json.replacen("\"removed_at\":3", "\"removed_at\":5", 1);
+        assert!(matches!(
+            load_err(&future),
+            RegistryError::RemovedAfterLastCheckpoint {
+                index: 7,
+                removed_at: 5,
+                checkpoints: 4
+            }
+        ));
+        // Tombstones are strict: no unknown or missing field, a canonical leaf.
+        for bad in [
+            json.replacen("\"removed_at\":3", "\"removed_at\":3,\"x\":1", 1),
+            json.replacen(",\"removed_at\":3", "", 1),
+            json.replacen("\"leaf\":\"0x", "\"leaf\":\"0X", 1),
+        ] {
+            assert_ne!(bad, json);
+            assert!(Registry::from_json(bad.as_bytes()).is_err(), "{bad}");
+        }
     }
 
     /// Replaces the first occurrence of `from` in the registry's JSON.
@@ -1321,8 +1525,9 @@ pub(crate) mod tests {
                 attributes: Attributes([1, 7, 0, 0]),
             }));
         }
-        registry.members[7] = None;
+        registry.remove(7).unwrap();
         let loaded = Registry::from_json(&registry.to_json()).unwrap();
+        assert_eq!(loaded.tombstones(), registry.tombstones());
         assert_eq!(loaded.len(), 100_000);
         assert_eq!(loaded.active_count(), 100_000 - 1);
         assert_eq!(loaded.members(), registry.members());

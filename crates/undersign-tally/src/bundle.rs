@@ -505,6 +505,13 @@ pub fn audit_with_progress(
             "{unsorted} line(s) out of nullifier order, the first at line {first}: arrival order may leak"
         ));
     }
+    let minimum = checker.petition().min_checkpoint();
+    if header.checkpoints.len() as u64 <= minimum {
+        problems.push(format!(
+            "the bundle's checkpoint chain ends before checkpoint {minimum}, the first the \
+             petition accepts: no signature can count"
+        ));
+    }
     if lines_read != header.signatures {
         problems.push(format!(
             "the header announces {} signatures but {} lines follow",

@@ -282,11 +282,9 @@ impl PetitionFile {
             .iter()
             .filter(|cp| self.accepts_checkpoint(cp.sequence))
             .collect();
-        let members = accepted
-            .iter()
-            .skip(1)
-            .map(|cp| cp.removed_since_previous)
-            .sum();
+        let members = accepted.iter().skip(1).fold(0u64, |sum, cp| {
+            sum.saturating_add(cp.removed_since_previous)
+        });
         DoubleCountBound {
             members,
             first: accepted.first().map(|cp| cp.sequence),

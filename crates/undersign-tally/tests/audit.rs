@@ -554,3 +554,38 @@ fn a_rival_chain_with_the_same_sequence_is_fatal() {
         "a chain too short to reach it"
     );
 }
+
+/// A bundle whose chain stops before the petition's first accepted checkpoint can count
+/// nothing; the audit says why instead of only rejecting every line.
+#[test]
+fn a_chain_ending_before_the_window_is_a_problem() {
+    let w = world();
+    let mut registry = w.registry.clone();
+    registry.checkpoint(&w.registrar, 1_800_000_001).unwrap();
+    let mut fields = w.petition.fields().clone();
+    fields.min_checkpoint = 1;
+    fields.max_checkpoint = Some(1);
+    fields.min_checkpoint_hash = hex::encode(registry.checkpoints()[1].hash());
+    let petition = PetitionFile::create(fields).unwrap();
+    let mut bytes = Vec::new();
+    bundle::write_bundle(
+        &mut bytes,
+        &petition,
+        registry.schema(),
+        &registry.checkpoints()[..1],
+        w.prover.verifier(),
+        &[],
+    )
+    .unwrap();
+    let report = bundle::audit(Cursor::new(bytes), &options(&w)).unwrap();
+    assert!(report.fatal.is_none());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("ends before checkpoint 1")),
+        "{:?}",
+        report.problems
+    );
+    assert!(!report.is_clean());
+}
