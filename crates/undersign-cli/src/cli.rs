@@ -112,6 +112,14 @@ pub struct ServeArgs {
     /// Largest registry upload, in MiB.
     #[arg(long, default_value_t = 512)]
     pub max_registry_mib: usize,
+    /// Publication interval: new signatures become public (tally and bundle) only at a
+    /// publication, every this long, together with the others pending (e.g. 90s, 30m, 1h).
+    #[arg(long, default_value = "1h", value_parser = undersign_server::parse_duration)]
+    pub publish_every: std::time::Duration,
+    /// Pending signatures a timed publication needs (closing the petition, or
+    /// POST /v1/petitions/{id}/publish, publishes whatever is pending).
+    #[arg(long, default_value_t = 20)]
+    pub publish_min: u64,
 }
 
 /// `undersign submit`.

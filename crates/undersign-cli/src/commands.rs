@@ -336,6 +336,10 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
 fn serve(args: ServeArgs) -> Result<ExitCode> {
     let mut config = undersign_server::Config::new(&args.data, args.keys);
     config.limits.registry_body = args.max_registry_mib.saturating_mul(1 << 20);
+    config.publication = undersign_server::Publication {
+        every: args.publish_every,
+        min: args.publish_min,
+    };
     undersign_server::run(config, args.listen)?;
     Ok(ExitCode::SUCCESS)
 }

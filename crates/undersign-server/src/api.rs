@@ -4,8 +4,10 @@
 //! limit; every failure is answered with an [`ErrorBody`](crate::error::ErrorBody).
 
 use crate::error::ApiError;
-use crate::state::{Command, InsertJob, InsertOutcome, PetitionEntry, PutOutcome, RegistryEntry};
-use crate::store::Store;
+use crate::state::{
+    bundle_chain, bundle_path, Command, InsertJob, InsertOutcome, PetitionEntry, Publication,
+    PutOutcome, RegistryEntry,
+};
 use crate::token::Token;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, State};
@@ -21,11 +23,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use undersign_core::field;
 use undersign_registry::encoding::decode_hex;
 use undersign_tally::bundle::{
-    write_bundle_header, CheckpointWindow, DisclosedGroup, RootCount, SlotBreakdown,
+    write_bundle_header, CheckpointWindow, DisclosedGroup, RootCount, SlotBreakdown, Tally,
 };
 use undersign_tally::check::Rejection;
 use undersign_tally::petition::{DoubleCountBound, PetitionFile};
@@ -107,6 +110,30 @@ pub struct PetitionStatus {
     pub closed: bool,
 }
 
+/// The answer to `POST /v1/petitions/{id}/publish`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishStatus {
+    /// The petition id.
+    pub id: String,
+    /// Published signatures in all (the `count` of `/tally` and of the bundle).
+    pub count: u64,
+    /// Signatures this publication added (0 if nothing was pending).
+    pub added: u64,
+    /// Publications so far.
+    pub publications: u64,
+}
+
+/// The publication schedule and progress, in the tally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicationInfo {
+    /// Publications so far (0: the bundle is still empty).
+    pub publications: u64,
+    /// The publication interval, in seconds.
+    pub every_seconds: u64,
+    /// Pending signatures a timed publication needs.
+    pub min: u64,
+}
+
 /// The answer to `PUT /v1/registries/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistryStatus {
@@ -121,7 +148,8 @@ pub struct RegistryStatus {
 }
 
 /// The answer to `GET /v1/petitions/{id}/tally`: the numbers `undersign audit --json` prints
-/// for the bundle (`count`, `breakdown`, `groups`).
+/// for the published bundle (`count`, `breakdown`, `groups`). Signatures not yet published
+/// appear nowhere in it, not even as a pending count.
 #[derive(Debug, Clone, Serialize)]
 pub struct TallyBody {
     /// The petition id.
@@ -130,7 +158,7 @@ pub struct TallyBody {
     pub title: String,
     /// Whether it no longer takes signatures.
     pub closed: bool,
-    /// Stored (accepted) signatures.
+    /// Published signatures (the bundle's count).
     pub count: u64,
     /// Counts per disclosed slot and label.
     pub breakdown: Vec<SlotBreakdown>,
@@ -140,8 +168,10 @@ pub struct TallyBody {
     pub accepted_checkpoints: CheckpointWindow,
     /// How many counted signers may have signed twice, as the audit of the bundle states it.
     pub double_count_bound: DoubleCountBound,
-    /// Stored signatures per registry root, oldest checkpoint first.
+    /// Published signatures per registry root, oldest checkpoint first.
     pub roots: Vec<RootCount>,
+    /// The publication schedule and how many publications there were.
+    pub publication: PublicationInfo,
 }
 
 /// What every handler shares.
@@ -150,7 +180,9 @@ pub(crate) struct AppState {
     pub catalog: Arc<crate::state::Catalog>,
     pub writer: mpsc::Sender<Command>,
     pub token: Token,
-    pub db_path: PathBuf,
+    /// The directory of published bundle files.
+    pub bundles: PathBuf,
+    pub publication: Publication,
     pub limits: Limits,
     pub verify_slots: Arc<Semaphore>,
 }
@@ -163,6 +195,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/petitions", post(create_petition))
         .route("/v1/petitions/{id}", get(get_petition))
         .route("/v1/petitions/{id}/close", post(close_petition))
+        .route("/v1/petitions/{id}/publish", post(publish))
         .route("/v1/petitions/{id}/signatures", post(submit_signature))
         .route("/v1/petitions/{id}/tally", get(tally))
         .route("/v1/petitions/{id}/bundle", get(bundle))
@@ -367,6 +400,22 @@ async fn close_petition(
     .into_response())
 }
 
+async fn publish(
+    State(state): State<AppState>,
+    _: Organizer,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    petition(&state, &id)?;
+    let published = writer_call(&state, |reply| Command::Publish { id, reply }).await??;
+    Ok(Json(PublishStatus {
+        id: hex::encode(id),
+        count: published.count,
+        added: published.added,
+        publications: published.publications,
+    })
+    .into_response())
+}
+
 fn gone() -> ApiError {
     ApiError::new(
         StatusCode::GONE,
@@ -397,16 +446,14 @@ async fn submit_signature(
     let (tx, rx) = oneshot::channel();
     rayon::spawn(move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            checker
-                .check(&signature)
-                .map(|checkpoint| (signature, checkpoint))
+            checker.check(&signature).map(|_checkpoint| signature)
         }));
         drop(permit);
         if let Ok(result) = result {
             let _ = tx.send(result);
         }
     });
-    let (signature, checkpoint) = rx
+    let signature = rx
         .await
         .map_err(|_| ApiError::internal("the signature could not be verified"))?
         .map_err(|rejection: Rejection| ApiError::from_rejection(&rejection))?;
@@ -417,7 +464,6 @@ async fn submit_signature(
         Command::Insert(InsertJob {
             entry,
             signature,
-            checkpoint,
             line: line.clone(),
             reply,
         })
@@ -460,15 +506,9 @@ async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, Ap
         .registry(&entry.petition.registry())
         .ok_or_else(|| ApiError::internal("the petition's registry is missing"))?;
     let tally = entry.tally();
-    // The bundle's chain runs to the newest checkpoint a stored signature uses (the newest
-    // checkpoint when none is stored); the bound is over the accepted checkpoints in it.
-    let last = registry.checkpoints.len().saturating_sub(1);
-    let newest = tally
-        .per_checkpoint
-        .keys()
-        .next_back()
-        .map_or(last, |&s| usize::try_from(s).unwrap_or(last));
-    let chain = &registry.checkpoints[..=newest.min(last)];
+    // The bundle's chain runs to the newest checkpoint a published signature uses (the newest
+    // checkpoint when none is published); the bound is over the accepted checkpoints in it.
+    let chain = bundle_chain(&registry, &tally);
     let body = TallyBody {
         petition: hex::encode(id),
         title: entry.petition.fields().title.clone(),
@@ -483,6 +523,11 @@ async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, Ap
         accepted_checkpoints: CheckpointWindow::of(&entry.petition),
         double_count_bound: entry.petition.double_count_bound(chain),
         roots: tally.root_counts(chain),
+        publication: PublicationInfo {
+            publications: entry.publications(),
+            every_seconds: state.publication.every.as_secs(),
+            min: state.publication.min,
+        },
     };
     Ok(Json(body).into_response())
 }
@@ -490,28 +535,43 @@ async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, Ap
 /// Bytes sent per chunk of a streamed bundle.
 const CHUNK: usize = 64 << 10;
 
+/// Serves the bundle file written at the petition's latest publication, streamed from an open
+/// handle (a publication meanwhile renames a new file into place; this download goes on with
+/// the old one). Before the first publication: a valid empty bundle (its header, with
+/// `signatures: 0`). The database is not read.
 async fn bundle(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
     let entry = petition(&state, &id)?;
-    let registry = state
-        .catalog
-        .registry(&entry.petition.registry())
-        .ok_or_else(|| ApiError::internal("the petition's registry is missing"))?;
-    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let db_path = state.db_path.clone();
-    tokio::task::spawn_blocking(move || stream_bundle(&db_path, &entry, &registry, &tx));
-    // The first chunk (the header) tells whether the snapshot could be read at all.
-    let first = match rx.recv().await {
-        Some(Ok(first)) => first,
-        _ => return Err(ApiError::internal("the bundle could not be read")),
+    let mut response = match tokio::fs::File::open(bundle_path(&state.bundles, &id)).await {
+        Ok(file) => {
+            let length = file.metadata().await.ok().map(|m| m.len());
+            let stream = futures_util::stream::unfold(Some(file), |file| async move {
+                let mut file = file?;
+                let mut buffer = vec![0u8; CHUNK];
+                match file.read(&mut buffer).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buffer.truncate(n);
+                        Some((Ok(Bytes::from(buffer)), Some(file)))
+                    }
+                    Err(e) => Some((Err(e), None)),
+                }
+            });
+            let mut response = Body::from_stream(stream).into_response();
+            if let Some(length) = length {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+            }
+            response
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            empty_bundle(&state, &entry)?.into_response()
+        }
+        Err(e) => {
+            eprintln!("collector: opening a bundle file failed: {e}");
+            return Err(ApiError::internal("the bundle could not be read"));
+        }
     };
-    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    });
-    let stream = futures_util::StreamExt::chain(
-        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
-        rest,
-    );
-    let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -526,71 +586,26 @@ async fn bundle(State(state): State<AppState>, Id(id): Id) -> Result<Response, A
     Ok(response)
 }
 
-/// Writes the bundle of one consistent snapshot into `tx`: the header (with the count and the
-/// chain up to the newest checkpoint any stored signature uses), then the stored lines in
-/// nullifier order. Stops early if the client goes away.
-fn stream_bundle(
-    db_path: &std::path::Path,
-    entry: &PetitionEntry,
-    registry: &RegistryEntry,
-    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
-) {
-    let result = (|| -> Result<(), String> {
-        let store = Store::open_read_only(db_path).map_err(|e| e.to_string())?;
-        store
-            .snapshot(|store| {
-                // Pass 1: the count and the newest checkpoint used (as the audit maps roots).
-                let checker = entry.checker();
-                #[derive(Deserialize)]
-                struct RootOnly {
-                    root: String,
-                }
-                let mut count = 0u64;
-                let mut newest: Option<u64> = None;
-                store.for_each_line(&entry.id, |line| {
-                    count += 1;
-                    let seq = serde_json::from_str::<RootOnly>(line)
-                        .ok()
-                        .and_then(|r| field::from_hex(&r.root).ok())
-                        .and_then(|root| checker.accepted_checkpoint(&root).ok());
-                    newest = newest.max(seq);
-                    true
-                })?;
-                let last = registry.checkpoints.len().saturating_sub(1);
-                let newest = newest.map_or(last, |s| usize::try_from(s).unwrap_or(last));
-                let chain = &registry.checkpoints[..=newest.min(last)];
-                let mut buffer = Vec::with_capacity(CHUNK + 8192);
-                write_bundle_header(
-                    &mut buffer,
-                    &entry.petition,
-                    &registry.schema,
-                    chain,
-                    checker.verifier(),
-                    count,
-                )
-                .map_err(|e| crate::error::StoreError::BadValue(e.to_string()))?;
-                // Pass 2: the lines, in the same snapshot.
-                let mut open = true;
-                let mut sent = 0u64;
-                store.for_each_line(&entry.id, |line| {
-                    buffer.extend_from_slice(line.as_bytes());
-                    buffer.push(b'\n');
-                    sent += 1;
-                    if buffer.len() >= CHUNK {
-                        let chunk = Bytes::from(std::mem::take(&mut buffer));
-                        open = tx.blocking_send(Ok(chunk)).is_ok();
-                    }
-                    open && sent < count
-                })?;
-                if open && !buffer.is_empty() {
-                    let _ = tx.blocking_send(Ok(Bytes::from(buffer)));
-                }
-                Ok(())
-            })
-            .map_err(|e| e.to_string())
-    })();
-    if let Err(e) = result {
-        eprintln!("collector: streaming a bundle failed: {e}");
-        let _ = tx.blocking_send(Err(std::io::Error::other("the bundle could not be read")));
-    }
+/// The bundle of a petition with nothing published yet: its header alone, with the chain up
+/// to the registry's newest checkpoint.
+fn empty_bundle(state: &AppState, entry: &PetitionEntry) -> Result<Bytes, ApiError> {
+    let registry = state
+        .catalog
+        .registry(&entry.petition.registry())
+        .ok_or_else(|| ApiError::internal("the petition's registry is missing"))?;
+    let empty = Tally::new(&entry.petition.allowed_mask().slots());
+    let mut buffer = Vec::new();
+    write_bundle_header(
+        &mut buffer,
+        &entry.petition,
+        &registry.schema,
+        bundle_chain(&registry, &empty),
+        entry.checker().verifier(),
+        0,
+    )
+    .map_err(|e| {
+        eprintln!("collector: writing an empty bundle header failed: {e}");
+        ApiError::internal("the bundle could not be made")
+    })?;
+    Ok(Bytes::from(buffer))
 }

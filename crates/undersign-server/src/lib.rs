@@ -9,6 +9,11 @@
 //!   acknowledged (201) only after its transaction committed.
 //! - Nothing about who submitted is stored or logged: no addresses, user agents or times, and
 //!   the bundle is sorted by nullifier.
+//! - Publication epochs: a stored signature is acknowledged at once but becomes public (in
+//!   `/tally` and `/bundle`) only at a publication, together with the others pending then
+//!   ([`Publication`]). Each publication writes the petition's bundle file
+//!   (`DATA/bundles/<id>.jsonl`) atomically and `VACUUM`s the database; the WAL is truncated
+//!   after every commit.
 //! - Organizer endpoints need the bearer token the server creates at first start in
 //!   `DATA/token` (mode 0600).
 //!
@@ -25,6 +30,7 @@ pub mod token;
 
 pub use api::{Limits, Receipt};
 pub use error::{ApiError, ErrorBody, ServerError, StoreError};
+pub use state::{parse_duration, Publication};
 
 use state::Catalog;
 use std::future::Future;
@@ -50,15 +56,18 @@ pub struct Config {
     pub keys: Vec<PathBuf>,
     /// Request limits.
     pub limits: Limits,
+    /// When pending signatures are published.
+    pub publication: Publication,
 }
 
 impl Config {
-    /// A configuration with default limits.
+    /// A configuration with default limits and publication schedule.
     pub fn new(data_dir: impl Into<PathBuf>, keys: Vec<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
             keys,
             limits: Limits::default(),
+            publication: Publication::default(),
         }
     }
 }
@@ -73,6 +82,9 @@ pub struct Summary {
     /// Stored petitions.
     pub petitions: usize,
 }
+
+/// The directory of bundle files inside the data directory.
+pub const BUNDLES_DIR: &str = "bundles";
 
 /// An opened collector: database loaded, writer thread running, ready to serve.
 pub struct Server {
@@ -96,7 +108,8 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 impl Server {
     /// Opens the data directory: creates it, the token and the database if needed, stores the
-    /// verifying keys of `config.keys`, loads everything stored and starts the writer thread.
+    /// verifying keys of `config.keys`, loads everything stored, rewrites the bundle file of
+    /// every published petition and starts the writer thread.
     pub fn open(config: Config) -> Result<Self, ServerError> {
         let dir = &config.data_dir;
         create_private_dir(dir)
@@ -116,22 +129,32 @@ impl Server {
             )?;
         }
         let catalog = Arc::new(Catalog::load(&store)?);
+        let bundles = dir.join(BUNDLES_DIR);
+        create_private_dir(&bundles)
+            .map_err(|e| ServerError::io(format!("creating {}", bundles.display()), e))?;
+        state::write_all_bundles(&store, &catalog, &bundles)?;
         let summary = Summary {
             verifying_keys: catalog.verifiers.len(),
             registries: catalog.registries.read().map(|r| r.len()).unwrap_or(0),
             petitions: catalog.petitions.read().map(|p| p.len()).unwrap_or(0),
         };
         let (tx, rx) = mpsc::channel(WRITER_QUEUE);
-        let writer_catalog = catalog.clone();
+        let writer_state = state::Writer {
+            store,
+            catalog: catalog.clone(),
+            bundles: bundles.clone(),
+            publication: config.publication,
+        };
         let writer = std::thread::Builder::new()
             .name("undersign-writer".into())
-            .spawn(move || state::writer_loop(store, writer_catalog, rx))
+            .spawn(move || state::writer_loop(writer_state, rx))
             .map_err(|e| ServerError::io("starting the writer thread", e))?;
         let state = api::AppState {
             catalog,
             writer: tx,
             token,
-            db_path,
+            bundles,
+            publication: config.publication,
             verify_slots: Arc::new(Semaphore::new(config.limits.pending_verifications.max(1))),
             limits: config.limits,
         };
@@ -161,7 +184,8 @@ impl Server {
 
     /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then finishes the requests in
     /// flight (for at most [`SHUTDOWN_GRACE`]) and waits for the writer thread to finish its
-    /// last commit.
+    /// last commit. Every [`Publication::every`] from the start, petitions with enough pending
+    /// signatures are published.
     ///
     /// Each connection must send its request headers within [`Limits::header_timeout`]; at most
     /// [`MAX_CONNECTIONS`] are served at once (further ones wait to be accepted). The peer's
@@ -173,6 +197,21 @@ impl Server {
     ) -> Result<(), ServerError> {
         let Server { state, writer, .. } = self;
         let header_timeout = state.limits.header_timeout;
+        let ticker = {
+            let writer = state.writer.clone();
+            let every = state.publication.every.max(Duration::from_millis(100));
+            tokio::spawn(async move {
+                let mut interval =
+                    tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    interval.tick().await;
+                    if writer.send(state::Command::Tick).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        };
         let router = api::router(state);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -211,6 +250,8 @@ impl Server {
         }
         drop(listener);
         drop(router);
+        ticker.abort();
+        let _ = ticker.await;
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
         // With the router and every connection gone, so are the writer's senders: it drains its
         // queue and stops. (Connections still open after the grace period keep a sender; the
@@ -257,6 +298,7 @@ pub fn run(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
         .build()
         .map_err(|e| ServerError::io("starting the runtime", e))?;
     let data_dir = config.data_dir.clone();
+    let publication = config.publication;
     let result = runtime.block_on(async move {
         let server = Server::open(config)?;
         let listener = TcpListener::bind(listen)
@@ -282,6 +324,13 @@ pub fn run(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
             } else {
                 "existing"
             }
+        );
+        println!(
+            "publication: every {} s when at least {} signature(s) are pending (closing or \
+             POST /v1/petitions/{{id}}/publish publishes whatever is pending); until then new \
+             signatures are in neither the tally nor the bundle",
+            publication.every.as_secs(),
+            publication.min
         );
         if summary.verifying_keys == 0 {
             println!(

@@ -4,6 +4,10 @@
 //! it commits first and only then updates the in-memory [`Catalog`] and answers, so an answer
 //! never announces something the database does not hold. Signature inserts that queue up
 //! while a commit is in progress are stored together in the next transaction (group commit).
+//!
+//! New signatures are pending until a publication (`SPEC.md` §16): the writer then flags them
+//! published, writes the petition's bundle file atomically, recomputes the public tally from
+//! the published rows and runs `VACUUM`. After every commit it truncates the WAL.
 
 use crate::error::{ApiError, StoreError};
 use crate::store::{Inserted, NewSignature, Store};
@@ -11,8 +15,10 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use undersign_core::attributes::{Mask, SLOTS};
 use undersign_core::field;
@@ -20,7 +26,7 @@ use undersign_proof::Verifier;
 use undersign_registry::checkpoint::{verify_chain, Checkpoint};
 use undersign_registry::registry::{Registry, RegistryError};
 use undersign_registry::schema::Schema;
-use undersign_tally::bundle::Tally;
+use undersign_tally::bundle::{write_bundle_header, Tally};
 use undersign_tally::check::Checker;
 use undersign_tally::petition::PetitionFile;
 use undersign_tally::signature::Signature;
@@ -67,25 +73,118 @@ impl RegistryEntry {
     }
 }
 
-/// A stored petition with its checker, its running tally and whether it is closed.
+/// When signatures are published (`SPEC.md` §16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Publication {
+    /// The publication interval: at every multiple of it after the start, each petition with
+    /// at least `min` pending signatures is published.
+    pub every: Duration,
+    /// Pending signatures a timed publication needs (closing or the publish endpoint publish
+    /// whatever is pending).
+    pub min: u64,
+}
+
+impl Default for Publication {
+    /// Every hour, at least 20.
+    fn default() -> Self {
+        Self {
+            every: Duration::from_secs(3600),
+            min: 20,
+        }
+    }
+}
+
+/// Parses a duration written as a whole number and a unit, or a sum of them: `90s`, `30m`,
+/// `1h`, `1h30m`, `2d` (units `s`, `m`, `h`, `d`). At least one second.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!("{text:?} is not a duration: write a number and a unit (s, m, h, d), e.g. 90s, 30m, 1h, 1h30m")
+    };
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    let mut any = false;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: u64 = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        any = true;
+    }
+    if !digits.is_empty() || !any {
+        return Err(bad());
+    }
+    if total == 0 {
+        return Err(format!("{text:?}: the interval must be at least 1s"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// The bundle file of petition `id` inside the bundles directory.
+pub(crate) fn bundle_path(dir: &Path, id: &[u8; 32]) -> PathBuf {
+    dir.join(format!("{}.jsonl", hex::encode(id)))
+}
+
+/// The checkpoint chain a bundle with `tally`'s signatures carries: from checkpoint 0 to the
+/// newest checkpoint any of them uses (the newest checkpoint when there are none).
+pub(crate) fn bundle_chain<'a>(registry: &'a RegistryEntry, tally: &Tally) -> &'a [Checkpoint] {
+    let last = registry.checkpoints.len().saturating_sub(1);
+    let newest = tally
+        .per_checkpoint
+        .keys()
+        .next_back()
+        .map_or(last, |&s| usize::try_from(s).unwrap_or(last));
+    registry
+        .checkpoints
+        .get(..=newest.min(last))
+        .unwrap_or(&registry.checkpoints[..])
+}
+
+/// A stored petition with its checker, its published tally and whether it is closed.
 pub(crate) struct PetitionEntry {
     pub id: [u8; 32],
     pub petition: PetitionFile,
     pub bytes: Bytes,
     checker: RwLock<Arc<Checker>>,
     closed: AtomicBool,
-    tally: Mutex<Tally>,
+    /// The tally of the published signatures (what `/tally` shows).
+    published: Mutex<Tally>,
+    /// Stored signatures not yet published (never shown publicly).
+    pending: AtomicU64,
+    /// Publications so far.
+    publications: AtomicU64,
 }
 
 impl PetitionEntry {
-    fn new(petition: PetitionFile, checker: Checker, closed: bool, tally: Tally) -> Self {
+    fn new(
+        petition: PetitionFile,
+        checker: Checker,
+        closed: bool,
+        published: Tally,
+        pending: u64,
+        publications: u64,
+    ) -> Self {
         Self {
             id: petition.id(),
             bytes: Bytes::copy_from_slice(petition.bytes()),
             petition,
             checker: RwLock::new(Arc::new(checker)),
             closed: AtomicBool::new(closed),
-            tally: Mutex::new(tally),
+            published: Mutex::new(published),
+            pending: AtomicU64::new(pending),
+            publications: AtomicU64::new(publications),
         }
     }
 
@@ -99,9 +198,18 @@ impl PetitionEntry {
         self.closed.load(Ordering::SeqCst)
     }
 
-    /// A copy of the running tally of stored signatures.
+    /// A copy of the tally of the published signatures.
     pub fn tally(&self) -> Tally {
-        lock(&self.tally).clone()
+        lock(&self.published).clone()
+    }
+
+    /// Publications so far.
+    pub fn publications(&self) -> u64 {
+        self.publications.load(Ordering::SeqCst)
+    }
+
+    fn pending(&self) -> u64 {
+        self.pending.load(Ordering::SeqCst)
     }
 }
 
@@ -125,7 +233,8 @@ impl Catalog {
         read(&self.petitions).get(id).cloned()
     }
 
-    /// Loads everything stored: verifying keys, registries, petitions and their tallies.
+    /// Loads everything stored: verifying keys, registries, petitions, their published tallies
+    /// and how many signatures are pending.
     pub fn load(store: &Store) -> Result<Self, crate::ServerError> {
         let corrupt = |what: String, reason: String| crate::ServerError::Corrupt { what, reason };
         let mut verifiers = HashMap::new();
@@ -162,9 +271,17 @@ impl Catalog {
                 .ok_or_else(|| corrupt(what(), "its verifying key is missing".into()))?;
             let checker = Checker::new(petition.clone(), &registry.checkpoints, verifier.clone());
             let tally = stored_tally(store, &checker).map_err(|e| corrupt(what(), e))?;
+            let pending = store.pending(&stored.id)?;
             petitions.insert(
                 stored.id,
-                Arc::new(PetitionEntry::new(petition, checker, stored.closed, tally)),
+                Arc::new(PetitionEntry::new(
+                    petition,
+                    checker,
+                    stored.closed,
+                    tally,
+                    pending,
+                    stored.publications,
+                )),
             );
         }
         Ok(Self {
@@ -192,7 +309,7 @@ impl Catalog {
     }
 }
 
-/// The tally of a petition's stored lines (they were verified before being stored), each
+/// The tally of a petition's published lines (they were verified before being stored), each
 /// counted at the checkpoint `checker` maps its root to.
 fn stored_tally(store: &Store, checker: &Checker) -> Result<Tally, String> {
     #[derive(Deserialize)]
@@ -265,8 +382,6 @@ pub(crate) enum PutOutcome {
 pub(crate) struct InsertJob {
     pub entry: Arc<PetitionEntry>,
     pub signature: Signature,
-    /// The accepted checkpoint whose root the signature uses.
-    pub checkpoint: u64,
     pub line: String,
     pub reply: oneshot::Sender<InsertOutcome>,
 }
@@ -285,11 +400,38 @@ pub(crate) enum Command {
         petition: PetitionFile,
         reply: oneshot::Sender<Result<bool, ApiError>>,
     },
-    /// Close a petition.
+    /// Close a petition (and publish what is pending).
     Close {
         id: [u8; 32],
         reply: oneshot::Sender<Result<(), ApiError>>,
     },
+    /// Publish a petition's pending signatures now, however few.
+    Publish {
+        id: [u8; 32],
+        reply: oneshot::Sender<Result<Published, ApiError>>,
+    },
+    /// The publication interval elapsed: publish every petition with enough pending.
+    Tick,
+}
+
+/// The state of a petition after a publication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Published {
+    /// Published signatures in all.
+    pub count: u64,
+    /// Signatures this publication added.
+    pub added: u64,
+    /// Publications so far.
+    pub publications: u64,
+}
+
+/// What the writer thread needs besides the database.
+pub(crate) struct Writer {
+    pub store: Store,
+    pub catalog: Arc<Catalog>,
+    /// Where the bundle files are written.
+    pub bundles: PathBuf,
+    pub publication: Publication,
 }
 
 fn storage_failed(e: &StoreError) -> ApiError {
@@ -297,12 +439,16 @@ fn storage_failed(e: &StoreError) -> ApiError {
     ApiError::unavailable("the database could not store this; nothing was changed, try again")
 }
 
-/// The writer thread's loop: runs until every sender is gone.
-pub(crate) fn writer_loop(
-    mut store: Store,
-    catalog: Arc<Catalog>,
-    mut rx: mpsc::Receiver<Command>,
-) {
+/// The writer thread's loop: runs until every sender is gone. After each commit it truncates
+/// the WAL (`wal_checkpoint(TRUNCATE)`; for signatures before answering), so the WAL holds at
+/// most the transaction in flight.
+pub(crate) fn writer_loop(writer: Writer, mut rx: mpsc::Receiver<Command>) {
+    let Writer {
+        mut store,
+        catalog,
+        bundles,
+        publication,
+    } = writer;
     let mut pending: Option<Command> = None;
     loop {
         let command = match pending.take() {
@@ -312,6 +458,7 @@ pub(crate) fn writer_loop(
                 None => return,
             },
         };
+        let inserted = matches!(command, Command::Insert(_));
         match command {
             Command::Insert(job) => {
                 let mut jobs = vec![job];
@@ -334,10 +481,161 @@ pub(crate) fn writer_loop(
                 let _ = reply.send(create_petition(&mut store, &catalog, petition));
             }
             Command::Close { id, reply } => {
-                let _ = reply.send(close_petition(&mut store, &catalog, &id));
+                let _ = reply.send(close_petition(&mut store, &catalog, &bundles, &id));
+            }
+            Command::Publish { id, reply } => {
+                let result = match catalog.petition(&id) {
+                    Some(entry) => publish(&mut store, &catalog, &bundles, &entry),
+                    None => Err(ApiError::not_found("petition")),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Tick => {
+                let due: Vec<Arc<PetitionEntry>> = read(&catalog.petitions)
+                    .values()
+                    .filter(|e| e.pending() > 0 && e.pending() >= publication.min)
+                    .cloned()
+                    .collect();
+                for entry in due {
+                    // A failure was logged; the signatures stay pending for the next tick.
+                    let _ = publish(&mut store, &catalog, &bundles, &entry);
+                }
             }
         }
+        if !inserted {
+            log_checkpoint(&store);
+        }
     }
+}
+
+/// `wal_checkpoint(TRUNCATE)`, logging (without details of any request) if it fails.
+fn log_checkpoint(store: &Store) {
+    match store.checkpoint() {
+        Ok(true) => {}
+        Ok(false) => eprintln!("collector: the WAL checkpoint could not finish"),
+        Err(e) => eprintln!("collector: the WAL checkpoint failed: {e}"),
+    }
+}
+
+/// Writes petition `entry`'s bundle file from the published rows, atomically: the header
+/// (count and chain from `tally`, the published tally read from the same rows) and the lines
+/// in nullifier order. Readers see the previous file or this one, never a part.
+pub(crate) fn write_bundle_file(
+    store: &Store,
+    dir: &Path,
+    entry: &PetitionEntry,
+    registry: &RegistryEntry,
+    tally: &Tally,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let checker = entry.checker();
+    let chain = bundle_chain(registry, tally);
+    undersign_core::atomic::write_atomic_with(&bundle_path(dir, &entry.id), false, |out| {
+        write_bundle_header(
+            out,
+            &entry.petition,
+            &registry.schema,
+            chain,
+            checker.verifier(),
+            tally.count,
+        )
+        .map_err(std::io::Error::other)?;
+        let mut written = 0u64;
+        let mut failure = None;
+        store
+            .for_each_line(&entry.id, |line| {
+                let result = out
+                    .write_all(line.as_bytes())
+                    .and_then(|()| out.write_all(b"\n"));
+                written += 1;
+                match result {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failure = Some(e);
+                        false
+                    }
+                }
+            })
+            .map_err(std::io::Error::other)?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if written != tally.count {
+            return Err(std::io::Error::other(format!(
+                "{written} published lines, but the tally counts {}",
+                tally.count
+            )));
+        }
+        Ok(())
+    })
+}
+
+/// Publishes every pending signature of `entry`: flags them published (one transaction that
+/// also counts the publication), writes the bundle file, makes the new tally public, then
+/// `VACUUM`s. With nothing pending and a publication done already, changes nothing.
+fn publish(
+    store: &mut Store,
+    catalog: &Catalog,
+    bundles: &Path,
+    entry: &PetitionEntry,
+) -> Result<Published, ApiError> {
+    if entry.pending() == 0 && entry.publications() > 0 {
+        return Ok(Published {
+            count: entry.tally().count,
+            added: 0,
+            publications: entry.publications(),
+        });
+    }
+    let registry = catalog
+        .registry(&entry.petition.registry())
+        .ok_or_else(|| ApiError::internal("the petition's registry is missing"))?;
+    let (added, publications) = store.publish(&entry.id).map_err(|e| storage_failed(&e))?;
+    let tally = stored_tally(store, &entry.checker()).map_err(|e| {
+        eprintln!("collector: reading the published signatures failed: {e}");
+        ApiError::internal("the published signatures could not be read")
+    })?;
+    // If the file cannot be written, nothing public changes; the rows stay flagged and the
+    // next publication (or the next start) writes them.
+    write_bundle_file(store, bundles, entry, &registry, &tally).map_err(|e| {
+        eprintln!("collector: writing a bundle file failed: {e}");
+        ApiError::unavailable("the bundle file could not be written; try again")
+    })?;
+    let count = tally.count;
+    *lock(&entry.published) = tally;
+    entry.pending.store(0, Ordering::SeqCst);
+    entry.publications.store(publications, Ordering::SeqCst);
+    if let Err(e) = store.vacuum() {
+        eprintln!("collector: VACUUM after a publication failed: {e}");
+    }
+    Ok(Published {
+        count,
+        added,
+        publications,
+    })
+}
+
+/// Writes the bundle file of every petition published at least once (at start: a crash may
+/// have come between a publication's commit and its file).
+pub(crate) fn write_all_bundles(
+    store: &Store,
+    catalog: &Catalog,
+    bundles: &Path,
+) -> Result<(), crate::ServerError> {
+    for entry in read(&catalog.petitions).values() {
+        if entry.publications() == 0 {
+            continue;
+        }
+        let Some(registry) = catalog.registry(&entry.petition.registry()) else {
+            continue;
+        };
+        write_bundle_file(store, bundles, entry, &registry, &entry.tally()).map_err(|e| {
+            crate::ServerError::io(
+                format!("writing the bundle of petition {}", hex::encode(entry.id)),
+                e,
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn insert_batch(store: &mut Store, jobs: Vec<InsertJob>) {
@@ -361,10 +659,13 @@ fn insert_batch(store: &mut Store, jobs: Vec<InsertJob>) {
         .collect();
     match store.insert_signatures(&rows) {
         Ok(results) => {
+            // Before any answer: once a signature is acknowledged, the WAL no longer holds it
+            // (nor the other rows on the pages its transaction wrote).
+            log_checkpoint(store);
             for (job, result) in open.into_iter().zip(results) {
                 let outcome = match result {
                     Inserted::New => {
-                        lock(&job.entry.tally).add(&job.signature, job.checkpoint);
+                        job.entry.pending.fetch_add(1, Ordering::SeqCst);
                         InsertOutcome::Stored
                     }
                     Inserted::Duplicate { existing } => InsertOutcome::Duplicate { existing },
@@ -519,22 +820,58 @@ fn create_petition(
     if new {
         let checker = Checker::new(petition.clone(), &registry.checkpoints, verifier.clone());
         let tally = Tally::new(&petition.allowed_mask().slots());
-        let entry = Arc::new(PetitionEntry::new(petition, checker, false, tally));
+        let entry = Arc::new(PetitionEntry::new(petition, checker, false, tally, 0, 0));
         write(&catalog.petitions).insert(id, entry);
     }
     Ok(new)
 }
 
-fn close_petition(store: &mut Store, catalog: &Catalog, id: &[u8; 32]) -> Result<(), ApiError> {
+/// Closes a petition, then publishes whatever is pending, however few (also when it was
+/// closed already and a publication failed before).
+fn close_petition(
+    store: &mut Store,
+    catalog: &Catalog,
+    bundles: &Path,
+    id: &[u8; 32],
+) -> Result<(), ApiError> {
     let entry = catalog
         .petition(id)
         .ok_or_else(|| ApiError::not_found("petition"))?;
-    if entry.is_closed() {
-        return Ok(());
+    if !entry.is_closed() {
+        if !store.close_petition(id).map_err(|e| storage_failed(&e))? {
+            return Err(ApiError::not_found("petition"));
+        }
+        entry.closed.store(true, Ordering::SeqCst);
     }
-    if !store.close_petition(id).map_err(|e| storage_failed(&e))? {
-        return Err(ApiError::not_found("petition"));
+    if entry.pending() > 0 {
+        publish(store, catalog, bundles, &entry)?;
     }
-    entry.closed.store(true, Ordering::SeqCst);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_refuse_the_rest() {
+        let secs = |t: &str| parse_duration(t).map(|d| d.as_secs());
+        assert_eq!(secs("90s"), Ok(90));
+        assert_eq!(secs("30m"), Ok(1800));
+        assert_eq!(secs("1h"), Ok(3600));
+        assert_eq!(secs("1h30m"), Ok(5400));
+        assert_eq!(secs("2d"), Ok(172_800));
+        for bad in [
+            "",
+            "1",
+            "h",
+            "1x",
+            "0s",
+            "-1s",
+            "1.5h",
+            "99999999999999999999s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -6,6 +6,13 @@
 //!
 //! - WAL journal with `synchronous = FULL`: a transaction is on disk (the WAL fsynced) when
 //!   `COMMIT` returns, so an acknowledged signature survives a crash or power loss.
+//! - Exclusive locking (the WAL index lives in the process's memory, no `-shm` file),
+//!   `secure_delete = ON` (freed content is overwritten with zeros), temporary tables in
+//!   memory, and [`Store::checkpoint`] (`wal_checkpoint(TRUNCATE)`) after every commit: the WAL
+//!   file holds at most the transaction in flight, so it records no arrival order.
+//! - Each signature row carries a `published` flag (0 until its publication, `SPEC.md` §16) and
+//!   nothing else about when it arrived; [`Store::vacuum`] after a publication rewrites the
+//!   tables in key order, so the order of cells inside pages no longer follows arrival.
 //! - `signatures` is a `WITHOUT ROWID` table whose primary key `(petition, nullifier)` is the
 //!   one uniqueness constraint: rows are kept in nullifier order, with no rowid or insertion
 //!   counter that would record arrival order, and a second signature with a counted nullifier
@@ -20,7 +27,7 @@ use std::time::Duration;
 pub const DB_FILE: &str = "collector.sqlite3";
 
 /// The schema version in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS verifying_keys (
@@ -35,14 +42,25 @@ CREATE TABLE IF NOT EXISTS petitions (
     id       BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32),
     registry BLOB NOT NULL REFERENCES registries (id),
     file     BLOB NOT NULL,
-    closed   INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1))
+    closed   INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1)),
+    publications INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS signatures (
     petition  BLOB NOT NULL REFERENCES petitions (id),
     nullifier BLOB NOT NULL CHECK (length(nullifier) = 32),
     line      TEXT NOT NULL,
+    published INTEGER NOT NULL DEFAULT 0 CHECK (published IN (0, 1)),
     PRIMARY KEY (petition, nullifier)
 ) WITHOUT ROWID;
+";
+
+/// From schema version 1 (no publication epochs): every stored signature was public already.
+const MIGRATE_1_TO_2: &str = "
+ALTER TABLE petitions ADD COLUMN publications INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE signatures ADD COLUMN published INTEGER NOT NULL DEFAULT 0
+    CHECK (published IN (0, 1));
+UPDATE signatures SET published = 1;
+UPDATE petitions SET publications = 1 WHERE id IN (SELECT DISTINCT petition FROM signatures);
 ";
 
 /// A stored petition.
@@ -54,6 +72,8 @@ pub struct StoredPetition {
     pub file: Vec<u8>,
     /// Whether it no longer takes signatures.
     pub closed: bool,
+    /// How many publications it has had.
+    pub publications: u64,
 }
 
 /// A stored registry.
@@ -108,11 +128,22 @@ fn is_unique_violation(error: &rusqlite::Error) -> bool {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` for reading and writing: WAL journal,
-    /// `synchronous = FULL`, foreign keys on, schema created.
+    /// Opens (creating if needed) the database at `path` for reading and writing: exclusive
+    /// locking, WAL journal (its index in memory), `synchronous = FULL`, `secure_delete = ON`,
+    /// temporary storage in memory, foreign keys on, schema created or migrated. While it is
+    /// open no other connection can read the database.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Before the first access: in exclusive mode the WAL index is kept in heap memory, so
+        // no `-shm` file lists which pages the latest transactions wrote.
+        let locking: String =
+            conn.query_row("PRAGMA locking_mode = EXCLUSIVE", [], |row| row.get(0))?;
+        if !locking.eq_ignore_ascii_case("exclusive") {
+            return Err(StoreError::BadValue(format!(
+                "could not take the database's exclusive lock (got {locking})"
+            )));
+        }
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::BadValue(format!(
@@ -120,6 +151,9 @@ impl Store {
             )));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "secure_delete", true)?;
+        // VACUUM builds its copy in a temporary database: keep it in memory, not in /tmp.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         if version > SCHEMA_VERSION {
@@ -127,13 +161,45 @@ impl Store {
                 "the database has schema version {version}; this program knows {SCHEMA_VERSION}"
             )));
         }
+        let fresh: bool = conn.query_row(
+            "SELECT count(*) = 0 FROM sqlite_master WHERE name = 'signatures'",
+            [],
+            |row| row.get(0),
+        )?;
+        if version == 1 && !fresh {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(MIGRATE_1_TO_2)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            tx.commit()?;
+        }
         conn.execute_batch(SCHEMA)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        Ok(Self { conn })
+        let store = Self { conn };
+        store.checkpoint()?;
+        Ok(store)
     }
 
-    /// Opens the database read-only (for streaming a bundle from a consistent snapshot while
-    /// the writer goes on).
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: copies every committed page into the main file and
+    /// truncates the WAL to zero bytes. `Ok(false)` if it could not finish (a reader was in the
+    /// way; the WAL then keeps its frames until the next checkpoint).
+    pub fn checkpoint(&self) -> Result<bool, StoreError> {
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+        Ok(busy == 0)
+    }
+
+    /// `VACUUM`, then a truncating checkpoint: rebuilds the database file with every table
+    /// written in key order (erasing the insertion order of cells inside pages) and leaves an
+    /// empty WAL.
+    pub fn vacuum(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("VACUUM")?;
+        self.checkpoint()?;
+        Ok(())
+    }
+
+    /// Opens the database read-only (for inspecting a database no server has open: a running
+    /// server holds the database's exclusive lock).
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open_with_flags(
             path,
@@ -208,16 +274,20 @@ impl Store {
     pub fn petitions(&self) -> Result<Vec<StoredPetition>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, file, closed FROM petitions ORDER BY id")?;
-        let rows: Vec<(Vec<u8>, Vec<u8>, bool)> = stmt
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .prepare("SELECT id, file, closed, publications FROM petitions ORDER BY id")?;
+        let rows: Vec<(Vec<u8>, Vec<u8>, bool, i64)> = stmt
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?
             .collect::<Result<_, _>>()?;
         rows.into_iter()
-            .map(|(id, file, closed)| {
+            .map(|(id, file, closed, publications)| {
                 Ok(StoredPetition {
                     id: blob32(id, "petition id")?,
                     file,
                     closed,
+                    publications: u64::try_from(publications)
+                        .map_err(|_| StoreError::BadValue("negative publications".into()))?,
                 })
             })
             .collect()
@@ -254,7 +324,44 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Inserts signatures in one transaction (group commit). Each gets [`Inserted::New`] or,
+    /// Publishes every pending signature of `petition` and counts one more publication, in one
+    /// transaction. Returns `(signatures newly published, publications so far)`.
+    pub fn publish(&mut self, petition: &[u8; 32]) -> Result<(u64, u64), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE signatures SET published = 1 WHERE petition = ?1 AND published = 0",
+            params![&petition[..]],
+        )?;
+        tx.execute(
+            "UPDATE petitions SET publications = publications + 1 WHERE id = ?1",
+            params![&petition[..]],
+        )?;
+        let publications: i64 = tx.query_row(
+            "SELECT publications FROM petitions WHERE id = ?1",
+            params![&petition[..]],
+            |row| row.get(0),
+        )?;
+        tx.commit()?;
+        Ok((
+            changed as u64,
+            u64::try_from(publications)
+                .map_err(|_| StoreError::BadValue("negative publications".into()))?,
+        ))
+    }
+
+    /// The number of stored signatures of `petition` not yet published.
+    pub fn pending(&self, petition: &[u8; 32]) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM signatures WHERE petition = ?1 AND published = 0",
+            params![&petition[..]],
+            |row| row.get(0),
+        )?;
+        u64::try_from(n).map_err(|_| StoreError::BadValue("negative count".into()))
+    }
+
+    /// Inserts signatures, unpublished, in one transaction (group commit). Each gets [`Inserted::New`] or,
     /// when the `(petition, nullifier)` constraint rejects it, [`Inserted::Duplicate`].
     /// Only when this returns `Ok` has the transaction committed (and the WAL been synced);
     /// on `Err` nothing of the batch is stored.
@@ -268,7 +375,8 @@ impl Store {
         let mut results = Vec::with_capacity(rows.len());
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO signatures (petition, nullifier, line) VALUES (?1, ?2, ?3)",
+                "INSERT INTO signatures (petition, nullifier, line, published)
+                 VALUES (?1, ?2, ?3, 0)",
             )?;
             let mut existing = tx.prepare_cached(
                 "SELECT line FROM signatures WHERE petition = ?1 AND nullifier = ?2",
@@ -304,7 +412,7 @@ impl Store {
         Ok(out)
     }
 
-    /// The number of signatures stored for `petition`.
+    /// The number of signatures stored (published or not) for `petition`.
     pub fn count(&self, petition: &[u8; 32]) -> Result<u64, StoreError> {
         let n: i64 = self.conn.query_row(
             "SELECT count(*) FROM signatures WHERE petition = ?1",
@@ -314,16 +422,16 @@ impl Store {
         u64::try_from(n).map_err(|_| StoreError::BadValue("negative count".into()))
     }
 
-    /// Calls `f` with each stored line of `petition` in ascending nullifier order (the bundle's
-    /// order) until it returns `false`.
+    /// Calls `f` with each published line of `petition` in ascending nullifier order (the
+    /// bundle's order) until it returns `false`.
     pub fn for_each_line(
         &self,
         petition: &[u8; 32],
         mut f: impl FnMut(&str) -> bool,
     ) -> Result<(), StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT line FROM signatures WHERE petition = ?1 ORDER BY nullifier")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT line FROM signatures WHERE petition = ?1 AND published = 1 ORDER BY nullifier",
+        )?;
         let mut rows = stmt.query(params![&petition[..]])?;
         while let Some(row) = rows.next()? {
             let line = row
@@ -379,6 +487,14 @@ mod tests {
             ]
         );
         let mut lines = Vec::new();
+        store
+            .for_each_line(&[2; 32], |_| panic!("nothing is published yet"))
+            .unwrap();
+        assert_eq!(store.pending(&[2; 32]).unwrap(), 2);
+        assert_eq!(store.publish(&[2; 32]).unwrap(), (2, 1));
+        assert_eq!(store.pending(&[2; 32]).unwrap(), 0);
+        assert_eq!(store.publish(&[2; 32]).unwrap(), (0, 2));
+        store.vacuum().unwrap();
         store
             .for_each_line(&[2; 32], |l| {
                 lines.push(l.to_owned());

@@ -152,6 +152,9 @@ fn health_errors_and_authentication() {
             404,
         ),
         (get("/v2/anything"), 404),
+        (post(&format!("/v1/petitions/{id}/publish"), "", ""), 401),
+        (post(&format!("/v1/petitions/{id}/publish"), &auth, ""), 404),
+        (post("/v1/petitions/ABC/publish", &auth, ""), 400),
     ] {
         let (status, _, body) = server.request(&request);
         assert_eq!(status, expected, "{request}");
