@@ -1610,3 +1610,306 @@ fn a_seized_data_directory_reveals_no_arrival_order() {
         assert!((after.2 - 0.5).abs() <= BOUND, "same-page pairs: {after:?}");
     }
 }
+
+/// Issue 22 §2/§3: a nullifier already stored is answered 409 from the stored line without
+/// verifying the new proof; a wrong number of disclosed codes names `disclosed`; an oversized
+/// body to a closed or unknown petition answers 410/404, not 413 (the petition is checked
+/// before the body is read).
+#[test]
+fn duplicates_skip_verification_and_the_petition_is_checked_before_the_body() {
+    let f = fixture();
+    let (_data, server) = server_with_petition();
+    let http = client();
+    let url = signatures_url(&server, &f.petition);
+    let first = http
+        .post(&url)
+        .body(f.signatures[1].clone())
+        .send()
+        .unwrap();
+    assert_eq!(first.status(), 201);
+    let receipt: Value = first.json().unwrap();
+    let good: Value = serde_json::from_str(&f.signatures[1]).unwrap();
+    let mut flipped = good["proof"].as_str().unwrap().to_owned();
+    flipped.replace_range(10..12, if &flipped[10..12] == "00" { "01" } else { "00" });
+    let other = Signature::from_json(f.signatures[2].as_bytes()).unwrap();
+
+    // The same statement with a proof that does not verify (a flipped byte, another member's
+    // proof): verified, either would be 422; the stored nullifier answers 409 first, and as the
+    // statement is the one counted, with its receipt.
+    for proof in [flipped, other.proof.to_hex()] {
+        let mut sig = good.clone();
+        sig["proof"] = proof.into();
+        let response = http.post(&url).body(sig.to_string()).send().unwrap();
+        assert_eq!(response.status(), 409);
+        let body: Value = response.json().unwrap();
+        assert_eq!(body["code"], "duplicate_nullifier");
+        assert_eq!(body["field"], "nullifier");
+        assert_eq!(body["receipt"], receipt, "{body}");
+    }
+    // Another statement under the stored nullifier (a different comment) with a proof that
+    // does not verify for it: 409 without a receipt, still no verification (not 422).
+    let mut sig = good.clone();
+    sig["comment"] = "someone else's words".into();
+    let response = http.post(&url).body(sig.to_string()).send().unwrap();
+    assert_eq!(response.status(), 409);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["code"], "duplicate_nullifier");
+    assert!(body.get("receipt").is_none(), "{body}");
+
+    // Five disclosed codes (and three): 400 naming `disclosed` and saying what is wrong.
+    for codes in [vec![0u64; 5], vec![0u64; 3]] {
+        let n = codes.len();
+        let mut sig: Value = serde_json::from_str(&f.signatures[3]).unwrap();
+        sig["disclosed"] = codes.into();
+        let response = http.post(&url).body(sig.to_string()).send().unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().unwrap();
+        assert_eq!(body["field"], "disclosed", "{body}");
+        let error = body["error"].as_str().unwrap();
+        assert!(
+            error.contains("expected 4 codes") && error.contains(&format!("got {n}")),
+            "{error}"
+        );
+    }
+
+    // An oversized body: 413 to an open petition, 410 once it is closed, 404 to an unknown one.
+    let oversized = |path: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let path = format!("/v1/petitions/{}/signatures", f.petition.id_hex());
+    assert_eq!(
+        raw_request(&server.base, oversized(&path).as_bytes(), false),
+        413
+    );
+    let closed = http
+        .post(server.url(&format!("/v1/petitions/{}/close", f.petition.id_hex())))
+        .bearer_auth(server.token())
+        .send()
+        .unwrap();
+    assert_eq!(closed.status(), 200);
+    assert_eq!(
+        raw_request(&server.base, oversized(&path).as_bytes(), false),
+        410
+    );
+    let unknown = format!("/v1/petitions/{}/signatures", "ab".repeat(32));
+    assert_eq!(
+        raw_request(&server.base, oversized(&unknown).as_bytes(), false),
+        404
+    );
+    let response = http.post(&url).body(vec![b' '; 100_000]).send().unwrap();
+    assert_eq!(response.status(), 410);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["code"], "closed");
+}
+
+/// Issue 22 §2: thousands of connections that send nothing do not lock others out (the
+/// default --max-connections is 16,384 and the server raises its open-file limit); a normal
+/// request still answers within 2 s.
+#[test]
+fn thousands_of_idle_connections_do_not_lock_out_a_request() {
+    const IDLE: usize = 4200;
+    let limit = undersign_server::raise_open_file_limit().unwrap_or(0);
+    assert!(
+        limit >= IDLE as u64 + 256,
+        "this test needs {} open files; the hard limit allows {limit}",
+        IDLE + 256
+    );
+    let data = tempfile::tempdir().unwrap();
+    // A header timeout longer than the test, so every idle connection is held throughout.
+    let server = Server::start_with(
+        &data.path().join("collector"),
+        None,
+        &["--header-timeout", "10m"],
+    );
+    let addr = server.base.strip_prefix("http://").unwrap().to_owned();
+    let idle: Vec<TcpStream> = (0..IDLE)
+        .map(|i| TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connection {i}: {e}")))
+        .collect();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        read.is_ok() && text.starts_with("HTTP/1.1 200"),
+        "with {IDLE} idle connections open, /healthz did not answer within 2 s: {read:?} {text:?}"
+    );
+    assert!(text.contains("\"ok\""), "{text}");
+    // The idle connections were all still held open by the server (none was refused or
+    // closed): each still has nothing to read.
+    for (i, mut conn) in idle.into_iter().enumerate().step_by(500) {
+        conn.set_nonblocking(true).unwrap();
+        let mut byte = [0u8; 1];
+        match conn.read(&mut byte) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("idle connection {i} was closed or answered: {other:?}"),
+        }
+    }
+}
+
+/// Output that cannot be written is an error (exit 2, a message on stderr), never a panic:
+/// `submit` after the signature was stored, and `registrar keygen`.
+#[test]
+fn output_to_a_full_device_is_exit_2_not_a_panic() {
+    let f = fixture();
+    let (data, server) = server_with_petition();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let sig = data.path().join("sig.json");
+    std::fs::write(&sig, &f.signatures[6]).unwrap();
+    let key = data.path().join("registrar.key");
+    for args in [
+        vec![
+            "submit".to_owned(),
+            sig.to_str().unwrap().to_owned(),
+            "--to".to_owned(),
+            server.base.clone(),
+        ],
+        vec![
+            "registrar".to_owned(),
+            "keygen".to_owned(),
+            "--out".to_owned(),
+            key.to_str().unwrap().to_owned(),
+        ],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_undersign"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(full()))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("the output could not be written"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // The signature was stored before the output failed: submitting it again finds it.
+    let again = client()
+        .post(signatures_url(&server, &f.petition))
+        .body(f.signatures[6].clone())
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let body: Value = again.json().unwrap();
+    assert!(body.get("receipt").is_some(), "{body}");
+    assert!(key.exists());
+}
+
+/// Issue 22 §2: a few hundred clients that request `/bundle` and never read it neither keep
+/// others out nor hold their download slot beyond `--write-timeout`: /healthz and an organizer
+/// request answer meanwhile, and once the stalled writes time out a new download is served
+/// again (with `--max-downloads 100`, fewer than the stalled clients, which hold them all
+/// until then).
+#[test]
+fn clients_that_never_read_their_bundle_time_out_and_lock_nobody_out() {
+    const STALLED: usize = 300;
+    let f = fixture();
+    let (_data, server) =
+        server_with_petition_and(&["--write-timeout", "5s", "--max-downloads", "100"]);
+    let acked = AtomicUsize::new(0);
+    let outcome = submit_all(
+        &signatures_url(&server, &f.petition),
+        &f.signatures,
+        16,
+        &acked,
+    );
+    assert_eq!(outcome.acknowledged.len(), f.signatures.len());
+    assert_eq!(publish(&server, &f.petition)["count"], f.signatures.len());
+    let addr = server.base.strip_prefix("http://").unwrap().to_owned();
+    let request = format!(
+        "GET /v1/petitions/{}/bundle HTTP/1.1\r\nHost: x\r\n\r\n",
+        f.petition.id_hex()
+    );
+    // A small receive buffer, so that the bundle (about 600 KB) cannot all sit in buffers (the
+    // server bounds its own: 80 KiB in hyper, a fixed kernel send buffer): its writes stall.
+    let stalled: Vec<TcpStream> = (0..STALLED)
+        .map(|_| {
+            let socket =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            socket.set_recv_buffer_size(4096).unwrap();
+            let target: std::net::SocketAddr = addr.parse().unwrap();
+            socket.connect(&target.into()).unwrap();
+            let mut stream: TcpStream = socket.into();
+            stream.write_all(request.as_bytes()).unwrap();
+            stream
+        })
+        .collect();
+    // The stalled downloads hold every download slot: a new one is refused with 503 (polled:
+    // the server reads the stalled requests concurrently).
+    let http = client();
+    let bundle_url = server.url(&format!("/v1/petitions/{}/bundle", f.petition.id_hex()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = http.get(&bundle_url).send().unwrap();
+        if response.status() == 503 {
+            let body: Value = response.json().unwrap();
+            assert_eq!(body["code"], "unavailable");
+            break;
+        }
+        assert_eq!(response.status(), 200);
+        assert!(
+            Instant::now() < deadline,
+            "the stalled downloads hold no slot"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let answer_within_2s = |request: String| {
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let read = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        assert!(
+            read.is_ok(),
+            "no answer within 2 s to {request:?}: {read:?} {text:?}"
+        );
+        text
+    };
+    let health =
+        answer_within_2s("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into());
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let publish = answer_within_2s(format!(
+        "POST /v1/petitions/{}/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        f.petition.id_hex(),
+        server.token()
+    ));
+    assert!(publish.starts_with("HTTP/1.1 200"), "{publish}");
+    // The stalled downloads end at their write timeout and free their slots: a download is
+    // served again (deadline: the timeout plus a margin), and the whole bundle arrives.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = http.get(&bundle_url).send().unwrap();
+        if response.status() == 200 {
+            let bundle = response.text().unwrap();
+            assert_eq!(bundle.lines().count(), f.signatures.len() + 1);
+            break;
+        }
+        assert_eq!(response.status(), 503);
+        let body: Value = response.json().unwrap();
+        assert_eq!(body["code"], "unavailable");
+        assert!(
+            Instant::now() < deadline,
+            "the stalled downloads still hold every download slot"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(stalled);
+}

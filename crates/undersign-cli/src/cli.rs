@@ -120,6 +120,21 @@ pub struct ServeArgs {
     /// POST /v1/petitions/{id}/publish, publishes whatever is pending).
     #[arg(long, default_value_t = 20)]
     pub publish_min: u64,
+    /// Longest a connection may take to send its request headers (or sit idle) before it is
+    /// closed (e.g. 10s, 1m).
+    #[arg(long, default_value = "10s", value_parser = undersign_server::parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// Connections served at once; more wait in the listen queue. The open-file soft limit is
+    /// raised to the hard limit at start to allow them.
+    #[arg(long, default_value_t = undersign_server::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Longest an answer may wait for the client to read before the connection is closed
+    /// (a bundle download nobody reads).
+    #[arg(long, default_value = "60s", value_parser = undersign_server::parse_duration)]
+    pub write_timeout: std::time::Duration,
+    /// Bundle downloads streamed at once; more get 503.
+    #[arg(long, default_value_t = 1024)]
+    pub max_downloads: usize,
 }
 
 /// `undersign submit`.

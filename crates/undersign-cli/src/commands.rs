@@ -336,6 +336,18 @@ fn sign(args: SignArgs) -> Result<ExitCode> {
 fn serve(args: ServeArgs) -> Result<ExitCode> {
     let mut config = undersign_server::Config::new(&args.data, args.keys);
     config.limits.registry_body = args.max_registry_mib.saturating_mul(1 << 20);
+    config.limits.header_timeout = args.header_timeout;
+    ensure!(
+        args.max_connections >= 1,
+        "--max-connections must be at least 1"
+    );
+    config.limits.max_connections = args.max_connections;
+    ensure!(
+        args.max_downloads >= 1,
+        "--max-downloads must be at least 1"
+    );
+    config.limits.write_timeout = args.write_timeout;
+    config.limits.max_downloads = args.max_downloads;
     config.publication = undersign_server::Publication {
         every: args.publish_every,
         min: args.publish_min,

@@ -47,8 +47,16 @@ pub struct Limits {
     pub pending_verifications: usize,
     /// Longest time to receive a request body.
     pub body_timeout: Duration,
-    /// Longest time a connection may take to send a request's headers.
+    /// Longest time a connection may take to send a request's headers (also the longest a
+    /// connection may sit idle before its first request or between requests).
     pub header_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen queue until one closes.
+    pub max_connections: usize,
+    /// Longest a connection's answer may wait for the peer to read: a write that makes no
+    /// progress for this long ends the connection (a download nobody reads).
+    pub write_timeout: Duration,
+    /// Bundle downloads streamed at once; beyond this, `/bundle` answers 503.
+    pub max_downloads: usize,
 }
 
 impl Default for Limits {
@@ -59,7 +67,10 @@ impl Default for Limits {
             registry_body: 512 << 20,
             pending_verifications: 1024,
             body_timeout: Duration::from_secs(60),
-            header_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            max_connections: crate::MAX_CONNECTIONS,
+            write_timeout: Duration::from_secs(60),
+            max_downloads: 1024,
         }
     }
 }
@@ -185,6 +196,8 @@ pub(crate) struct AppState {
     pub publication: Publication,
     pub limits: Limits,
     pub verify_slots: Arc<Semaphore>,
+    /// One permit per bundle download being streamed.
+    pub download_slots: Arc<Semaphore>,
 }
 
 /// The API's routes.
@@ -200,6 +213,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/petitions/{id}/tally", get(tally))
         .route("/v1/petitions/{id}/bundle", get(bundle))
         .fallback(|| async { ApiError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take this method",
+                None,
+            )
+        })
         .with_state(state)
 }
 
@@ -430,12 +451,26 @@ async fn submit_signature(
     Id(id): Id,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(body, state.limits.signature_body, state.limits.body_timeout).await?;
+    // The petition first (404, 410), then the body (413, 408, 400).
     let entry = petition(&state, &id)?;
     if entry.is_closed() {
         return Err(gone());
     }
+    let bytes = read_body(body, state.limits.signature_body, state.limits.body_timeout).await?;
     let signature = Signature::from_json(&bytes).map_err(|e| ApiError::from_signature_error(&e))?;
+    // A nullifier already stored costs no verification: answer 409 from the stored line.
+    let key = signature.nullifier_key();
+    if entry.has_nullifier(&key) {
+        let existing = writer_call(&state, |reply| Command::Lookup {
+            petition: id,
+            nullifier: key,
+            reply,
+        })
+        .await??;
+        if existing.is_some() {
+            return Ok(duplicate(existing.as_deref(), &signature));
+        }
+    }
     let permit = state
         .verify_slots
         .clone()
@@ -459,7 +494,7 @@ async fn submit_signature(
         .map_err(|rejection: Rejection| ApiError::from_rejection(&rejection))?;
     let line = signature.to_json_line();
     let receipt = Receipt::for_signature(&signature);
-    let receipt_bytes = signature.receipt();
+    let submitted = signature.clone();
     let outcome = writer_call(&state, |reply| {
         Command::Insert(InsertJob {
             entry,
@@ -471,32 +506,35 @@ async fn submit_signature(
     .await?;
     match outcome {
         InsertOutcome::Stored => Ok((StatusCode::CREATED, Json(receipt)).into_response()),
-        InsertOutcome::Duplicate { existing } => {
-            // The same statement (a retry, or a copy whose proof someone re-randomised) was
-            // counted: the signer's receipt stands.
-            let same = existing
-                .as_deref()
-                .and_then(|stored| Signature::from_json(stored.as_bytes()).ok())
-                .is_some_and(|stored| stored.receipt() == receipt_bytes);
-            let body = DuplicateBody {
-                error: if same {
-                    "this signature's statement was already counted (same petition, nullifier, \
-                     root, disclosure and comment)"
-                        .into()
-                } else {
-                    Rejection::DuplicateNullifier.to_string()
-                },
-                code: Rejection::DuplicateNullifier.code().into(),
-                field: Some("nullifier".into()),
-                receipt: same.then_some(receipt),
-            };
-            Ok((StatusCode::CONFLICT, Json(body)).into_response())
-        }
+        InsertOutcome::Duplicate { existing } => Ok(duplicate(existing.as_deref(), &submitted)),
         InsertOutcome::Closed => Err(gone()),
         InsertOutcome::Failed => Err(ApiError::unavailable(
             "the database could not store the signature; it was not counted, try again",
         )),
     }
+}
+
+/// The 409 for `submitted`, whose nullifier is stored as the line `existing`. When the stored
+/// signature has the same receipt (the same statement: a retry, or a copy whose proof someone
+/// re-randomised) it was counted, and the signer's receipt stands. The submitted proof need
+/// not have been verified: the receipt names the statement, not the proof.
+fn duplicate(existing: Option<&str>, submitted: &Signature) -> Response {
+    let same = existing
+        .and_then(|stored| Signature::from_json(stored.as_bytes()).ok())
+        .is_some_and(|stored| stored.receipt() == submitted.receipt());
+    let body = DuplicateBody {
+        error: if same {
+            "this signature's statement was already counted (same petition, nullifier, root, \
+             disclosure and comment)"
+                .into()
+        } else {
+            Rejection::DuplicateNullifier.to_string()
+        },
+        code: Rejection::DuplicateNullifier.code().into(),
+        field: Some("nullifier".into()),
+        receipt: same.then(|| Receipt::for_signature(submitted)),
+    };
+    (StatusCode::CONFLICT, Json(body)).into_response()
 }
 
 async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
@@ -541,17 +579,26 @@ const CHUNK: usize = 64 << 10;
 /// `signatures: 0`). The database is not read.
 async fn bundle(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
     let entry = petition(&state, &id)?;
+    // Each streamed download holds a file handle and up to one chunk in memory until it ends
+    // (or its connection's write timeout ends it): at most `max_downloads` at once.
+    let permit = state
+        .download_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            ApiError::unavailable("too many bundle downloads are in progress; try again")
+        })?;
     let mut response = match tokio::fs::File::open(bundle_path(&state.bundles, &id)).await {
         Ok(file) => {
             let length = file.metadata().await.ok().map(|m| m.len());
-            let stream = futures_util::stream::unfold(Some(file), |file| async move {
-                let mut file = file?;
+            let stream = futures_util::stream::unfold(Some((file, permit)), |open| async move {
+                let (mut file, permit) = open?;
                 let mut buffer = vec![0u8; CHUNK];
                 match file.read(&mut buffer).await {
                     Ok(0) => None,
                     Ok(n) => {
                         buffer.truncate(n);
-                        Some((Ok(Bytes::from(buffer)), Some(file)))
+                        Some((Ok(Bytes::from(buffer)), Some((file, permit))))
                     }
                     Err(e) => Some((Err(e), None)),
                 }

@@ -245,7 +245,12 @@ impl ApiError {
 
 /// The field a serde error names (`unknown field `x``, `missing field `x``), if any.
 fn serde_field(message: &str) -> Option<String> {
-    for prefix in ["unknown field `", "missing field `", "duplicate field `"] {
+    for prefix in [
+        "unknown field `",
+        "missing field `",
+        "duplicate field `",
+        "invalid field `",
+    ] {
         if let Some(start) = message.find(prefix) {
             let rest = &message[start + prefix.len()..];
             let name = rest.split('`').next().unwrap_or_default();
@@ -283,6 +288,11 @@ mod tests {
         assert_eq!(
             serde_field("missing field `proof` at line 1 column 20").as_deref(),
             Some("proof")
+        );
+        assert_eq!(
+            serde_field("invalid field `disclosed`: expected 4 codes (one per slot), got 5")
+                .as_deref(),
+            Some("disclosed")
         );
         assert_eq!(serde_field("EOF while parsing a value"), None);
     }

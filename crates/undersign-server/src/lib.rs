@@ -14,6 +14,10 @@
 //!   ([`Publication`]). Each publication writes the petition's bundle file
 //!   (`DATA/bundles/<id>.jsonl`) atomically and `VACUUM`s the database; the WAL is truncated
 //!   after every commit.
+//! - A submission whose nullifier is already stored is answered 409 from an in-memory set of
+//!   stored nullifiers before any proof verification.
+//! - Connections are bounded: header timeout, connection cap (the open-file limit is raised to
+//!   allow it), write timeout for answers nobody reads, a cap on concurrent bundle downloads.
 //! - Organizer endpoints need the bearer token the server creates at first start in
 //!   `DATA/token` (mode 0600).
 //!
@@ -24,6 +28,7 @@
 
 pub mod api;
 pub mod error;
+mod stall;
 mod state;
 pub mod store;
 pub mod token;
@@ -156,6 +161,7 @@ impl Server {
             bundles,
             publication: config.publication,
             verify_slots: Arc::new(Semaphore::new(config.limits.pending_verifications.max(1))),
+            download_slots: Arc::new(Semaphore::new(config.limits.max_downloads.max(1))),
             limits: config.limits,
         };
         Ok(Self {
@@ -188,8 +194,10 @@ impl Server {
     /// signatures are published.
     ///
     /// Each connection must send its request headers within [`Limits::header_timeout`]; at most
-    /// [`MAX_CONNECTIONS`] are served at once (further ones wait to be accepted). The peer's
-    /// address is never read.
+    /// [`Limits::max_connections`] are served at once (further ones wait to be accepted); a
+    /// write that makes no progress for [`Limits::write_timeout`] ends the connection, which
+    /// buffers at most [`CONNECTION_BUFFER`] bytes in hyper and [`SEND_BUFFER`] (asked) in the
+    /// kernel. The peer's address is never read.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -197,6 +205,8 @@ impl Server {
     ) -> Result<(), ServerError> {
         let Server { state, writer, .. } = self;
         let header_timeout = state.limits.header_timeout;
+        let state_max_connections = state.limits.max_connections;
+        let write_timeout = state.limits.write_timeout;
         let ticker = {
             let writer = state.writer.clone();
             let every = state.publication.every.max(Duration::from_millis(100));
@@ -214,7 +224,7 @@ impl Server {
         };
         let router = api::router(state);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let slots = Arc::new(Semaphore::new(state_max_connections.max(1)));
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -236,13 +246,18 @@ impl Server {
                     continue;
                 }
             };
+            limit_send_buffer(&stream);
             let service = hyper_util::service::TowerToHyperService::new(router.clone());
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let connection = graceful
-                .watch(builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+                .header_read_timeout(header_timeout)
+                .max_buf_size(CONNECTION_BUFFER)
+                .max_header_size(CONNECTION_BUFFER);
+            let connection = graceful.watch(builder.serve_connection(
+                hyper_util::rt::TokioIo::new(stall::StallGuard::new(stream, write_timeout)),
+                service,
+            ));
             tokio::spawn(async move {
                 let _ = connection.await;
                 drop(permit);
@@ -265,8 +280,85 @@ impl Server {
     }
 }
 
-/// Connections served at once.
-pub const MAX_CONNECTIONS: usize = 4096;
+/// Connections served at once, by default ([`Limits::max_connections`]).
+pub const MAX_CONNECTIONS: usize = 16384;
+
+/// Raises this process's soft limit on open files (`RLIMIT_NOFILE`) to its hard limit, so that
+/// [`Limits::max_connections`] connections can be open at once; returns the soft limit now in
+/// force (`None` if it could not be read). Where the hard limit is unlimited, asks for 2^20
+/// (Linux's default ceiling, `fs.nr_open`), then 10,240 (macOS's `OPEN_MAX`).
+///
+/// Uses the `libc` crate: it is already in the dependency tree (tokio's I/O layer links it), and
+/// the two calls need nothing more.
+#[cfg(unix)]
+pub fn raise_open_file_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one `rlimit` into the valid, exclusively borrowed `limit`.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    let targets: &[libc::rlim_t] = if limit.rlim_max == libc::RLIM_INFINITY {
+        &[1 << 20, 10_240]
+    } else {
+        &[limit.rlim_max]
+    };
+    for &target in targets {
+        if target <= limit.rlim_cur {
+            break;
+        }
+        let wanted = libc::rlimit {
+            rlim_cur: target,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the valid `wanted`.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } == 0 {
+            limit.rlim_cur = target;
+            break;
+        }
+    }
+    #[allow(clippy::useless_conversion)]
+    Some(u64::from(limit.rlim_cur))
+}
+
+/// Without `RLIMIT_NOFILE` there is nothing to raise.
+#[cfg(not(unix))]
+pub fn raise_open_file_limit() -> Option<u64> {
+    None
+}
+/// hyper's per-connection buffer (request head, queued answer bytes), in bytes; also the
+/// largest request head (request line and headers). Above hyper's 65,534-byte limit on the
+/// request target, so that an over-long target gets 414 and a large head 431.
+pub const CONNECTION_BUFFER: usize = 80 << 10;
+/// The kernel send buffer asked for each connection (`SO_SNDBUF`; Linux doubles it).
+pub const SEND_BUFFER: usize = 64 << 10;
+
+/// Fixes the connection's kernel send buffer at [`SEND_BUFFER`] instead of letting it grow (to
+/// megabytes on Linux) while a peer does not read. Serving on loopback to Tor, this costs no
+/// throughput. A failure leaves the system default.
+fn limit_send_buffer(stream: &tokio::net::TcpStream) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let size = libc::c_int::try_from(SEND_BUFFER).unwrap_or(libc::c_int::MAX);
+        // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from the valid `size`; the
+        // descriptor is the stream's open socket, borrowed for the call.
+        unsafe {
+            libc::setsockopt(
+                stream.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = stream;
+}
+
 /// How long shutdown waits for requests in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -299,6 +391,8 @@ pub fn run(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
         .map_err(|e| ServerError::io("starting the runtime", e))?;
     let data_dir = config.data_dir.clone();
     let publication = config.publication;
+    let limits = config.limits.clone();
+    let open_files = raise_open_file_limit();
     let result = runtime.block_on(async move {
         let server = Server::open(config)?;
         let listener = TcpListener::bind(listen)
@@ -332,6 +426,25 @@ pub fn run(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
             publication.every.as_secs(),
             publication.min
         );
+        println!(
+            "connections: at most {} at once, each closed if its request headers take over {} \
+             ms{}",
+            limits.max_connections,
+            limits.header_timeout.as_millis(),
+            match open_files {
+                Some(n) => format!("; open-file limit {n}"),
+                None => String::new(),
+            }
+        );
+        if let Some(n) = open_files {
+            if n < limits.max_connections as u64 + 64 {
+                println!(
+                    "note: the open-file limit ({n}) is below --max-connections plus the \
+                     server's own files; raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower \
+                     --max-connections"
+                );
+            }
+        }
         if summary.verifying_keys == 0 {
             println!(
                 "note: no verifying key yet; restart with --keys DIR before creating petitions"

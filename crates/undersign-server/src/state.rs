@@ -14,7 +14,7 @@ use crate::store::{Inserted, NewSignature, Store};
 use axum::http::StatusCode;
 use bytes::Bytes;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -165,6 +165,9 @@ pub(crate) struct PetitionEntry {
     pending: AtomicU64,
     /// Publications so far.
     publications: AtomicU64,
+    /// Every nullifier key stored for this petition (published or not), so that a duplicate is
+    /// refused before its proof is verified. The database's primary key still decides.
+    nullifiers: Mutex<HashSet<[u8; 32]>>,
 }
 
 impl PetitionEntry {
@@ -175,6 +178,7 @@ impl PetitionEntry {
         published: Tally,
         pending: u64,
         publications: u64,
+        nullifiers: HashSet<[u8; 32]>,
     ) -> Self {
         Self {
             id: petition.id(),
@@ -185,7 +189,13 @@ impl PetitionEntry {
             published: Mutex::new(published),
             pending: AtomicU64::new(pending),
             publications: AtomicU64::new(publications),
+            nullifiers: Mutex::new(nullifiers),
         }
+    }
+
+    /// Whether a signature with this nullifier key is stored for this petition.
+    pub fn has_nullifier(&self, key: &[u8; 32]) -> bool {
+        lock(&self.nullifiers).contains(key)
     }
 
     /// The checker for this petition (cached; replaced when the registry's chain grows).
@@ -272,6 +282,7 @@ impl Catalog {
             let checker = Checker::new(petition.clone(), &registry.checkpoints, verifier.clone());
             let tally = stored_tally(store, &checker).map_err(|e| corrupt(what(), e))?;
             let pending = store.pending(&stored.id)?;
+            let nullifiers = store.nullifiers(&stored.id)?.into_iter().collect();
             petitions.insert(
                 stored.id,
                 Arc::new(PetitionEntry::new(
@@ -281,6 +292,7 @@ impl Catalog {
                     tally,
                     pending,
                     stored.publications,
+                    nullifiers,
                 )),
             );
         }
@@ -412,6 +424,13 @@ pub(crate) enum Command {
     },
     /// The publication interval elapsed: publish every petition with enough pending.
     Tick,
+    /// Read the stored line of a petition's signature with this nullifier key (`None` if
+    /// there is none; `Err` if the database failed). Reads only.
+    Lookup {
+        petition: [u8; 32],
+        nullifier: [u8; 32],
+        reply: oneshot::Sender<Result<Option<String>, ApiError>>,
+    },
 }
 
 /// The state of a petition after a publication.
@@ -458,7 +477,8 @@ pub(crate) fn writer_loop(writer: Writer, mut rx: mpsc::Receiver<Command>) {
                 None => return,
             },
         };
-        let inserted = matches!(command, Command::Insert(_));
+        // Inserts checkpoint themselves; a lookup writes nothing.
+        let inserted = matches!(command, Command::Insert(_) | Command::Lookup { .. });
         match command {
             Command::Insert(job) => {
                 let mut jobs = vec![job];
@@ -489,6 +509,17 @@ pub(crate) fn writer_loop(writer: Writer, mut rx: mpsc::Receiver<Command>) {
                     None => Err(ApiError::not_found("petition")),
                 };
                 let _ = reply.send(result);
+            }
+            Command::Lookup {
+                petition,
+                nullifier,
+                reply,
+            } => {
+                let _ = reply.send(
+                    store
+                        .line(&petition, &nullifier)
+                        .map_err(|e| storage_failed(&e)),
+                );
             }
             Command::Tick => {
                 let due: Vec<Arc<PetitionEntry>> = read(&catalog.petitions)
@@ -666,6 +697,7 @@ fn insert_batch(store: &mut Store, jobs: Vec<InsertJob>) {
                 let outcome = match result {
                     Inserted::New => {
                         job.entry.pending.fetch_add(1, Ordering::SeqCst);
+                        lock(&job.entry.nullifiers).insert(job.signature.nullifier_key());
                         InsertOutcome::Stored
                     }
                     Inserted::Duplicate { existing } => InsertOutcome::Duplicate { existing },
@@ -820,7 +852,15 @@ fn create_petition(
     if new {
         let checker = Checker::new(petition.clone(), &registry.checkpoints, verifier.clone());
         let tally = Tally::new(&petition.allowed_mask().slots());
-        let entry = Arc::new(PetitionEntry::new(petition, checker, false, tally, 0, 0));
+        let entry = Arc::new(PetitionEntry::new(
+            petition,
+            checker,
+            false,
+            tally,
+            0,
+            0,
+            HashSet::new(),
+        ));
         write(&catalog.petitions).insert(id, entry);
     }
     Ok(new)

@@ -422,6 +422,32 @@ impl Store {
         u64::try_from(n).map_err(|_| StoreError::BadValue("negative count".into()))
     }
 
+    /// Every nullifier stored (published or not) for `petition`, as its 32 key bytes.
+    pub fn nullifiers(&self, petition: &[u8; 32]) -> Result<Vec<[u8; 32]>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT nullifier FROM signatures WHERE petition = ?1")?;
+        let mut rows = stmt.query(params![&petition[..]])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(blob32(row.get(0)?, "nullifier")?);
+        }
+        Ok(out)
+    }
+
+    /// The stored line of `petition`'s signature with this nullifier key, if any.
+    pub fn line(
+        &self,
+        petition: &[u8; 32],
+        nullifier: &[u8; 32],
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT line FROM signatures WHERE petition = ?1 AND nullifier = ?2")?
+            .query_row(params![&petition[..], &nullifier[..]], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Calls `f` with each published line of `petition` in ascending nullifier order (the
     /// bundle's order) until it returns `false`.
     pub fn for_each_line(

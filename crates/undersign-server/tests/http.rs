@@ -195,3 +195,91 @@ fn silent_connections_are_closed_and_shutdown_is_prompt() {
     assert_eq!(std::fs::read_to_string(data.join("token")).unwrap(), token);
     assert_eq!(again.request(&get("/healthz")).0, 200);
 }
+
+/// Sends raw bytes on a new connection; returns the whole answer (read until the server
+/// closes the connection).
+fn raw(addr: SocketAddr, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // The server may answer and close before the whole request is written.
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn wrong_methods_get_405_with_the_json_error_and_unknown_petitions_come_before_the_body_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(&dir.path().join("data"), Limits::default());
+    let id = "ab".repeat(32);
+    for request in [
+        "DELETE /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_owned(),
+        get("/v1/petitions"),
+        get(&format!("/v1/petitions/{id}/signatures")),
+        post(&format!("/v1/petitions/{id}/tally"), "", ""),
+        format!("PUT /v1/petitions/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
+    ] {
+        let (status, _, body) = server.request(&request);
+        assert_eq!(status, 405, "{request}");
+        let body: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{request}: {e}"));
+        assert_eq!(body["code"], "method_not_allowed", "{request}");
+        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
+        assert!(body["field"].is_null());
+    }
+    // An announced body far over the limit, to an unknown petition: 404, not 413.
+    let (status, _, body) = server.request(&format!(
+        "POST /v1/petitions/{id}/signatures HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1000000000\r\n\r\n"
+    ));
+    assert_eq!(status, 404);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["code"],
+        "not_found"
+    );
+}
+
+/// Requests hyper refuses while parsing the head never reach the router: hyper answers them
+/// itself with a bare status (no body, `content-length: 0`) and closes the connection, as
+/// SPEC §16 states. The server keeps serving.
+#[test]
+fn unparsable_request_heads_get_a_bare_status_and_the_connection_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(&dir.path().join("data"), Limits::default());
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+    let huge_head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    let many_headers = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        (0..120)
+            .map(|i| format!("X-H{i}: v\r\n"))
+            .collect::<String>()
+    );
+    for (name, request, status) in [
+        (
+            "no colon",
+            "GET /healthz HTTP/1.1\r\nbad header\r\n\r\n".to_owned(),
+            400,
+        ),
+        ("garbage", "GARBAGE\r\n\r\n".to_owned(), 400),
+        ("URI over 65,534 bytes", long_uri, 414),
+        ("head over 80 KiB", huge_head, 431),
+        ("over 100 headers", many_headers, 431),
+    ] {
+        let answer = raw(server.addr, request.as_bytes());
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{name}: {answer:?}"
+        );
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(
+            head.to_ascii_lowercase().contains("content-length: 0"),
+            "{name}: {head}"
+        );
+        assert!(body.is_empty(), "{name}: {body:?}");
+    }
+    assert_eq!(server.request(&get("/healthz")).0, 200);
+}

@@ -46,11 +46,27 @@ struct SignatureFields {
     root: String,
     nullifier: String,
     mask: u64,
+    #[serde(deserialize_with = "disclosed_codes")]
     disclosed: [u64; SLOTS],
     // `deserialize_with` makes the field required (null allowed, absent rejected).
     #[serde(deserialize_with = "Option::deserialize")]
     comment: Option<String>,
     proof: String,
+}
+
+/// `disclosed`: exactly [`SLOTS`] codes. A wrong count is an error naming the field (serde's
+/// own fixed-size array reports a fifth code as "trailing characters").
+fn disclosed_codes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<[u64; SLOTS], D::Error> {
+    // Bounded by MAX_SIGNATURE_BYTES: at most ~2,000 entries are ever read.
+    let codes = Vec::<u64>::deserialize(deserializer)?;
+    let count = codes.len();
+    <[u64; SLOTS]>::try_from(codes).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "invalid field `disclosed`: expected {SLOTS} codes (one per slot), got {count}"
+        ))
+    })
 }
 
 /// A validated signature: every field canonical (the proof's points are checked when verified).
