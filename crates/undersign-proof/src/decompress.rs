@@ -236,6 +236,61 @@ mod tests {
         decoded
     }
 
+    /// G2 `x` coordinates with one part zero: `x = c₀` with `c₀` a quadratic non-residue of
+    /// `Fq` (so `x` is a square of `Fq2` whose root is not in `Fq`), and `x = c₁·u`. Under every
+    /// flag combination (smaller and larger root, infinity, both), ours and arkworks' decoders
+    /// give the same result and point; and the square roots of such values themselves (the
+    /// real branch of [`sqrt_fq2`]: `c₀` a residue or not, `c₁ = 0`; and `c₀ = 0`) agree with
+    /// arkworks'.
+    #[test]
+    fn g2_coordinates_with_a_zero_part_decode_like_arkworks() {
+        let mut rng = ChaCha20Rng::seed_from_u64(24);
+        let encode = |x: Fq2| {
+            let mut bytes = [0u8; 64];
+            x.serialize_compressed(&mut bytes[..]).unwrap();
+            bytes
+        };
+        let mut non_residues = Vec::new();
+        while non_residues.len() < 200 {
+            let c0 = Fq::rand(&mut rng);
+            if c0.legendre().is_qnr() {
+                non_residues.push(c0);
+            }
+        }
+        let real: Vec<[u8; 64]> = non_residues
+            .iter()
+            .map(|&c0| encode(Fq2::new(c0, Fq::zero())))
+            .collect();
+        let imaginary: Vec<[u8; 64]> = (0..200)
+            .map(|_| encode(Fq2::new(Fq::zero(), Fq::rand(&mut rng))))
+            .collect();
+        for (name, cases) in [("c1 = 0, c0 non-residue", real), ("c0 = 0", imaginary)] {
+            // About half of the x have a point; each decodes under two flag combinations
+            // (either root), and every x under the infinity flag.
+            let decoded = count_decoded(&cases, g2);
+            assert!(decoded > 300 && decoded < 500, "{name}: {decoded}");
+        }
+        // The square roots themselves, of c0 (a non-residue, then a residue) and of c1·u.
+        let mut cases: Vec<Fq2> = non_residues
+            .iter()
+            .map(|&c0| Fq2::new(c0, Fq::zero()))
+            .collect();
+        cases.extend(
+            non_residues
+                .iter()
+                .map(|&c0| Fq2::new(c0.square(), Fq::zero())),
+        );
+        cases.extend(non_residues.iter().map(|&c1| Fq2::new(Fq::zero(), c1)));
+        cases.extend(
+            non_residues
+                .iter()
+                .map(|&c1| Fq2::new(Fq::zero(), c1.square())),
+        );
+        // All are squares in Fq2: a square is an element whose norm is a square of Fq, and
+        // the norms here are c0² and c1².
+        assert_eq!(count_roots(cases, sqrt_fq2), 800);
+    }
+
     /// Random bytes, encodings of random group points and of their negations, with every
     /// flag combination and `x` at and beyond the modulus: the same result as arkworks.
     #[test]

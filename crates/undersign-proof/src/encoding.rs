@@ -173,6 +173,10 @@ pub fn verifying_key_to_bytes(vk: &VerifyingKey) -> Vec<u8> {
 }
 
 /// Decodes and fully validates a verifying key; trailing bytes are an error.
+///
+/// This checks the encoding and the points only; the rules a key must meet to verify proofs
+/// (no point at infinity, `δ₂ ≠ ±γ₂`, one input commitment per public input plus one) are
+/// [`crate::verifier::check_verifying_key`], which [`crate::Verifier::new`] applies.
 pub fn verifying_key_from_bytes(bytes: &[u8]) -> Result<VerifyingKey, EncodingError> {
     let mut reader = bytes;
     let vk = VerifyingKey::deserialize_with_mode(&mut reader, Compress::Yes, Validate::Yes)?;

@@ -13,7 +13,7 @@
 
 use crate::encoding::{verifying_key_from_bytes, verifying_key_to_bytes, EncodingError};
 use crate::prover::{CircuitShape, ProveError, Prover};
-use crate::verifier::Verifier;
+use crate::verifier::{check_verifying_key, Verifier};
 use crate::{ProvingKey, VerifyingKey};
 use ark_bn254::Bn254;
 use ark_ec::pairing::Pairing;
@@ -395,7 +395,12 @@ fn read_proving_key(
 
 /// `e(δ₁, β₂) = e(β₁, δ₂)` with δ₁ ≠ 0: the proving key's δ in G1 is the verifying key's δ.
 /// Without it a hostile proving key could make proofs that reveal the witness.
+///
+/// The embedded verifying key is the one `verifying.key` holds, which [`Verifier::new`] has
+/// accepted already; its rules are checked again here so that this function alone never
+/// passes a proving key whose verifying key would be refused.
 fn check_delta(pk: &ProvingKey) -> Result<(), String> {
+    check_verifying_key(&pk.vk).map_err(|e| e.to_string())?;
     if pk.delta_g1.is_zero()
         || !pk.delta_g1.is_on_curve()
         || !pk.delta_g1.is_in_correct_subgroup_assuming_on_curve()
@@ -435,5 +440,43 @@ fn malformed(path: &Path, e: EncodingError) -> KeyError {
     KeyError::Malformed {
         path: path.into(),
         reason: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verifier::VerifyingKeyError;
+    use ark_bn254::{Fr, G1Projective, G2Projective};
+    use ark_ff::UniformRand;
+
+    /// A proving key whose δ is consistent (δ₁ and δ₂ from one secret) but equal to γ is
+    /// refused by `check_delta` on its own, with the verifying key's error; the same key with
+    /// independent secrets passes.
+    #[test]
+    fn check_delta_refuses_a_consistent_key_with_delta_equal_to_gamma() {
+        let depth = 4;
+        let mut rng = ChaCha20Rng::seed_from_u64(61);
+        let key = |gamma: Fr, delta: Fr, rng: &mut ChaCha20Rng| {
+            Groth16::<Bn254>::generate_parameters_with_qap(
+                MembershipCircuit::shape(depth),
+                Fr::rand(rng),
+                Fr::rand(rng),
+                gamma,
+                delta,
+                G1Projective::rand(rng),
+                G2Projective::rand(rng),
+                rng,
+            )
+            .unwrap()
+        };
+        let gamma = Fr::rand(&mut rng);
+        let unsafe_key = key(gamma, gamma, &mut rng);
+        assert_eq!(
+            check_delta(&unsafe_key),
+            Err(VerifyingKeyError::DeltaEqualsGamma.to_string())
+        );
+        let delta = Fr::rand(&mut rng);
+        assert_eq!(check_delta(&key(gamma, delta, &mut rng)), Ok(()));
     }
 }

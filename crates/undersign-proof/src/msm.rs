@@ -17,6 +17,7 @@ use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{BigInt, BigInteger, Field, PrimeField};
 use rayon::prelude::*;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The multiplication of a curve's base field that the affine additions use: arkworks' for
 /// `Fq` (G1), the Karatsuba product with one reduction per coefficient ([`crate::lazy::mul`])
@@ -53,14 +54,16 @@ where
     P::BaseField: AffineMul,
     P::ScalarField: PrimeField<BigInt = BigInt<4>>,
 {
-    let terms = signed_terms(bases, scalars);
+    // The scalars may be a witness (the prover's): their magnitudes and digits are zeroized
+    // when dropped.
+    let terms = Zeroizing::new(signed_terms(bases, scalars));
     let Some(bits) = terms.iter().map(|t| t.magnitude.num_bits()).max() else {
         return Projective::<P>::ZERO;
     };
     let window_bits = window_bits(terms.len());
     // One more bit than the longest magnitude holds the last signed digit's carry.
     let windows = (bits as usize + 1).div_ceil(window_bits);
-    let digits = signed_digits(&terms, window_bits, windows);
+    let digits = Zeroizing::new(signed_digits(&terms, window_bits, windows));
 
     let window_sums: Vec<Projective<P>> = (0..windows)
         .into_par_iter()
@@ -102,6 +105,14 @@ struct SignedTerm {
     index: usize,
     magnitude: BigInt<4>,
     negative: bool,
+}
+
+impl Zeroize for SignedTerm {
+    fn zeroize(&mut self) {
+        self.index.zeroize();
+        self.magnitude.zeroize();
+        self.negative.zeroize();
+    }
 }
 
 impl SignedTerm {

@@ -32,6 +32,45 @@ pub enum VerifyingKeyError {
     /// α, β, γ or δ is the point at infinity: proofs under it could be forged by anyone.
     #[error("the verifying key has a point at infinity where none may be")]
     PointAtInfinity,
+    /// An input commitment `γ_abc[i]` is the point at infinity (for `i ≥ 1` that public input
+    /// would not be bound by the proof at all).
+    #[error("the verifying key's input commitment {0} is the point at infinity")]
+    InputCommitmentAtInfinity(usize),
+    /// `δ₂ = γ₂`: then `e(P, γ)·e(C, δ) = e(P + C, γ)`, so one valid proof `(A, B, C)` for
+    /// inputs `x` gives `(A, B, C + P(x) − P(x'))` for any other inputs `x'`.
+    #[error("the verifying key has delta equal to gamma: anyone holding one proof could forge proofs for any public inputs")]
+    DeltaEqualsGamma,
+    /// `δ₂ = −γ₂`: the same forgery with `C + P(x') − P(x)`.
+    #[error("the verifying key has delta equal to minus gamma: anyone holding one proof could forge proofs for any public inputs")]
+    DeltaEqualsMinusGamma,
+}
+
+/// Checks the rules every verifying key must meet (`SPEC.md` §9 "Verification"): one input
+/// commitment per public input plus one; no point at infinity (α, β, γ, δ, and every input
+/// commitment); `δ₂ ≠ ±γ₂`. [`Verifier::new`] applies it, so every key that verifies proofs
+/// (loaded from a key directory, a bundle header, or embedded in a proving key) has passed it.
+pub fn check_verifying_key(vk: &VerifyingKey) -> Result<(), VerifyingKeyError> {
+    if vk.gamma_abc_g1.len() != NUM_PUBLIC_INPUTS + 1 {
+        return Err(VerifyingKeyError::WrongInputCount(vk.gamma_abc_g1.len()));
+    }
+    // With γ or δ at infinity anyone could forge (A = α, B = β); refuse such keys.
+    if vk.alpha_g1.is_zero()
+        || vk.beta_g2.is_zero()
+        || vk.gamma_g2.is_zero()
+        || vk.delta_g2.is_zero()
+    {
+        return Err(VerifyingKeyError::PointAtInfinity);
+    }
+    if let Some(i) = vk.gamma_abc_g1.iter().position(|p| p.is_zero()) {
+        return Err(VerifyingKeyError::InputCommitmentAtInfinity(i));
+    }
+    if vk.delta_g2 == vk.gamma_g2 {
+        return Err(VerifyingKeyError::DeltaEqualsGamma);
+    }
+    if vk.delta_g2 == -vk.gamma_g2 {
+        return Err(VerifyingKeyError::DeltaEqualsMinusGamma);
+    }
+    Ok(())
 }
 
 /// A prepared verifying key with its blake3 hash.
@@ -44,20 +83,13 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Prepares `verifying_key`, checking it has one commitment per public input plus one.
+    /// Prepares `verifying_key` after [`check_verifying_key`]: one commitment per public input
+    /// plus one, no point at infinity, `δ₂ ≠ ±γ₂`.
     pub fn new(verifying_key: VerifyingKey) -> Result<Self, VerifyingKeyError> {
+        check_verifying_key(&verifying_key)?;
         let inputs = InputCommitment::new(&verifying_key.gamma_abc_g1).ok_or(
             VerifyingKeyError::WrongInputCount(verifying_key.gamma_abc_g1.len()),
         )?;
-        // With γ or δ at infinity anyone could forge (A = α, B = β); refuse such keys.
-        let vk = &verifying_key;
-        if vk.alpha_g1.is_zero()
-            || vk.beta_g2.is_zero()
-            || vk.gamma_g2.is_zero()
-            || vk.delta_g2.is_zero()
-        {
-            return Err(VerifyingKeyError::PointAtInfinity);
-        }
         let prepared = ark_groth16::prepare_verifying_key(&verifying_key);
         let hash = verifying_key_hash(&verifying_key);
         Ok(Self {
@@ -260,5 +292,89 @@ mod tests {
             Some(VerifyingKeyError::PointAtInfinity)
         );
         assert!(Verifier::new(vk).is_ok());
+    }
+
+    /// α, β and γ at infinity are refused like δ.
+    #[test]
+    fn alpha_beta_gamma_at_infinity_are_refused() {
+        let (prover, _) = crate::tests::one_member_prover(4);
+        let vk = prover.verifier().verifying_key().clone();
+        let mut no_alpha = vk.clone();
+        no_alpha.alpha_g1 = G1Affine::zero();
+        let mut no_beta = vk.clone();
+        no_beta.beta_g2 = G2Affine::zero();
+        let mut no_gamma = vk.clone();
+        no_gamma.gamma_g2 = G2Affine::zero();
+        for key in [no_alpha, no_beta, no_gamma] {
+            assert_eq!(
+                Verifier::new(key).err(),
+                Some(VerifyingKeyError::PointAtInfinity)
+            );
+        }
+    }
+
+    /// An input commitment at infinity, at any position, is refused and named.
+    #[test]
+    fn input_commitment_at_infinity_is_refused() {
+        let (prover, _) = crate::tests::one_member_prover(4);
+        let vk = prover.verifier().verifying_key().clone();
+        for i in 0..=NUM_PUBLIC_INPUTS {
+            let mut key = vk.clone();
+            key.gamma_abc_g1[i] = G1Affine::zero();
+            assert_eq!(
+                Verifier::new(key.clone()).err(),
+                Some(VerifyingKeyError::InputCommitmentAtInfinity(i)),
+                "gamma_abc[{i}]"
+            );
+            assert_eq!(
+                check_verifying_key(&key),
+                Err(VerifyingKeyError::InputCommitmentAtInfinity(i))
+            );
+        }
+    }
+
+    /// `δ₂ = γ₂` and `δ₂ = −γ₂` are refused, each with its own error; `δ₂ = 2·γ₂` is not
+    /// (the rule is these two equalities, not any relation).
+    #[test]
+    fn delta_equal_to_plus_or_minus_gamma_is_refused() {
+        let (prover, _) = crate::tests::one_member_prover(4);
+        let vk = prover.verifier().verifying_key().clone();
+        let mut plus = vk.clone();
+        plus.delta_g2 = vk.gamma_g2;
+        assert_eq!(
+            Verifier::new(plus).err(),
+            Some(VerifyingKeyError::DeltaEqualsGamma)
+        );
+        let mut minus = vk.clone();
+        minus.delta_g2 = -vk.gamma_g2;
+        assert_eq!(
+            Verifier::new(minus).err(),
+            Some(VerifyingKeyError::DeltaEqualsMinusGamma)
+        );
+        let mut double = vk.clone();
+        double.delta_g2 = (vk.gamma_g2 + vk.gamma_g2).into_affine();
+        assert!(Verifier::new(double).is_ok());
+        assert_eq!(check_verifying_key(&vk), Ok(()));
+    }
+
+    /// The rules hold for a key decoded from bytes too: the decoder accepts such a key (its
+    /// points are valid), and [`Verifier::new`], which every verifier is built with, refuses it.
+    #[test]
+    fn decoded_keys_go_through_the_same_rules() {
+        use crate::encoding::{verifying_key_from_bytes, verifying_key_to_bytes};
+        let (prover, _) = crate::tests::one_member_prover(4);
+        let vk = prover.verifier().verifying_key().clone();
+        let mut plus = vk.clone();
+        plus.delta_g2 = vk.gamma_g2;
+        let mut no_input = vk.clone();
+        no_input.gamma_abc_g1[3] = G1Affine::zero();
+        for (key, error) in [
+            (plus, VerifyingKeyError::DeltaEqualsGamma),
+            (no_input, VerifyingKeyError::InputCommitmentAtInfinity(3)),
+        ] {
+            let decoded = verifying_key_from_bytes(&verifying_key_to_bytes(&key)).unwrap();
+            assert_eq!(decoded, key);
+            assert_eq!(Verifier::new(decoded).err(), Some(error));
+        }
     }
 }

@@ -373,3 +373,320 @@ fn manifest_setup_and_ceremony_fields_must_agree() {
     let extra = edit("\"setup\"", "\"surprise\": 1, \"setup\"");
     assert!(matches!(extra, Err(KeyError::Manifest { .. })));
 }
+
+/// The commitment to `public` under `vk`: `γ_abc[0] + Σ x_j·γ_abc[j+1]`.
+fn input_commitment(
+    vk: &undersign_proof::VerifyingKey,
+    public: &PublicInputs,
+) -> ark_bn254::G1Projective {
+    let mut sum = vk.gamma_abc_g1[0].into_group();
+    for (x, base) in public.to_vec().iter().zip(&vk.gamma_abc_g1[1..]) {
+        sum += *base * *x;
+    }
+    sum
+}
+
+/// A complete, self-consistent key pair with `δ = γ` or `δ = −γ` (both made by arkworks'
+/// generator with those secrets): one honest proof lets anyone prove any public inputs (shown
+/// with arkworks' verifier), and every way of using the key refuses it: `Verifier::new`,
+/// `Prover::new`, and loading a key directory, verifying key or proving key.
+#[test]
+fn keys_with_delta_plus_or_minus_gamma_are_refused_everywhere() {
+    use ark_bn254::Bn254;
+    use ark_ec::CurveGroup;
+    use ark_ff::UniformRand;
+    use ark_groth16::Groth16;
+    use undersign_proof::verifier::VerifyingKeyError;
+    use undersign_proof::MembershipCircuit;
+
+    let depth = 4;
+    let s = setup(depth);
+    let mut rng = ChaCha20Rng::seed_from_u64(41);
+    for negate in [false, true] {
+        let gamma = Fr::rand(&mut rng);
+        let delta = if negate { -gamma } else { gamma };
+        let proving_key = Groth16::<Bn254>::generate_parameters_with_qap(
+            MembershipCircuit::shape(depth),
+            Fr::rand(&mut rng),
+            Fr::rand(&mut rng),
+            gamma,
+            delta,
+            ark_bn254::G1Projective::rand(&mut rng),
+            ark_bn254::G2Projective::rand(&mut rng),
+            &mut rng,
+        )
+        .unwrap();
+        let vk = proving_key.vk.clone();
+
+        // The threat: an honest proof for x, with C moved by ±(P(x) − P(x')), verifies for x'.
+        let public = s.statement.public;
+        let proof = Groth16::<Bn254>::create_random_proof_with_reduction(
+            MembershipCircuit::with_statement(depth, s.statement.clone()),
+            &proving_key,
+            &mut rng,
+        )
+        .unwrap();
+        let prepared = ark_groth16::prepare_verifying_key(&vk);
+        assert_eq!(
+            Groth16::<Bn254>::verify_proof(&prepared, &proof, &public.to_vec()),
+            Ok(true)
+        );
+        let mut other = public;
+        other.nullifier += Fr::one();
+        other.message = Fr::from(1234u64);
+        let shift = input_commitment(&vk, &public) - input_commitment(&vk, &other);
+        let shift = if negate { -shift } else { shift };
+        let forged = undersign_proof::Proof {
+            c: (proof.c + shift).into_affine(),
+            ..proof.clone()
+        };
+        assert_eq!(
+            Groth16::<Bn254>::verify_proof(&prepared, &forged, &other.to_vec()),
+            Ok(true),
+            "the forgery works against an unchecked verifier"
+        );
+
+        // Refused everywhere.
+        let expected = if negate {
+            VerifyingKeyError::DeltaEqualsMinusGamma
+        } else {
+            VerifyingKeyError::DeltaEqualsGamma
+        };
+        assert_eq!(Verifier::new(vk.clone()).err(), Some(expected.clone()));
+        match Prover::new(depth, proving_key.clone()) {
+            Err(ProveError::UnsafeVerifyingKey(e)) => assert_eq!(e, expected),
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("Prover::new accepted the key"),
+        }
+        let dir = tempfile::tempdir().unwrap();
+        KeySet { depth, proving_key }.write(dir.path()).unwrap();
+        let refused = |result: Result<(), KeyError>| match result {
+            Err(KeyError::Malformed { path, reason }) => {
+                assert!(path.ends_with(keys::VERIFYING_KEY_FILE), "{path:?}");
+                assert_eq!(reason, expected.to_string());
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(()) => panic!("the key directory loaded"),
+        };
+        refused(keys::load_verifier(dir.path()).map(|_| ()));
+        refused(keys::load_prover(dir.path()).map(|_| ()));
+    }
+}
+
+/// `count` honest proofs of the setup's statement, each with its public inputs.
+fn honest_items(s: &Setup, count: usize, seed: u64) -> Vec<undersign_proof::batch::Item> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            (
+                s.prover.prove(&s.statement, &mut rng).unwrap(),
+                s.statement.public,
+            )
+        })
+        .collect()
+}
+
+/// `find_invalid` names exactly the proofs `Verifier::verify` rejects, ascending, on real
+/// proofs in every pattern of the budgeted bisection: all valid, all invalid, every other
+/// (from the first and from the second), one in the middle, first, last, first and last, a
+/// run, and one in each half.
+#[test]
+fn find_invalid_agrees_with_one_by_one_verification() {
+    use undersign_proof::batch::find_invalid;
+    let s = setup(4);
+    let verifier = s.prover.verifier();
+    let n = 40;
+    let honest = honest_items(&s, n, 51);
+    let mut rng = ChaCha20Rng::seed_from_u64(52);
+    type Pattern = fn(usize, usize) -> bool;
+    let patterns: [(&str, Pattern); 11] = [
+        ("all valid", |_, _| false),
+        ("all invalid", |_, _| true),
+        ("every other", |i, _| i % 2 == 1),
+        ("every other from the first", |i, _| i % 2 == 0),
+        ("middle", |i, n| i == n / 2),
+        ("first", |i, _| i == 0),
+        ("last", |i, n| i + 1 == n),
+        ("first and last", |i, n| i == 0 || i + 1 == n),
+        ("a run", |i, _| (11..17).contains(&i)),
+        ("one per half", |i, n| i == 3 || i == n - 5),
+        ("every fourth", |i, _| i % 4 == 2),
+    ];
+    for (name, bad) in patterns {
+        let mut items = honest.clone();
+        for (i, (proof, public)) in items.iter_mut().enumerate() {
+            if bad(i, n) {
+                // Three kinds of bad proof: wrong inputs, a swapped point, a shifted C.
+                match i % 3 {
+                    0 => public.nullifier += Fr::one(),
+                    1 => proof.c = honest[(i + 1) % n].0.c,
+                    _ => proof.a = honest[(i + 2) % n].0.a,
+                }
+            }
+        }
+        let one_by_one: Vec<usize> = (0..n)
+            .filter(|&i| !verifier.verify(&items[i].0, &items[i].1))
+            .collect();
+        let expected: Vec<usize> = (0..n).filter(|&i| bad(i, n)).collect();
+        assert_eq!(one_by_one, expected, "{name}: the pattern");
+        assert_eq!(find_invalid(verifier, &items, &mut rng), expected, "{name}");
+    }
+}
+
+/// Two invalid proofs made to cancel if their batch coefficients were equal: `(A, B, C + T)`
+/// and `(A, B, C − T)` from one valid `(A, B, C)`. Each is invalid, their sum of `C` terms is
+/// the valid one's twice; with independent coefficients the batch fails, and both are named,
+/// alone or among valid proofs.
+#[test]
+fn a_pair_of_cancelling_invalid_proofs_is_caught() {
+    use ark_ec::{CurveGroup, PrimeGroup};
+    use ark_ff::UniformRand;
+    use undersign_proof::batch::{find_invalid, verify_batch};
+    let s = setup(4);
+    let verifier = s.prover.verifier();
+    let honest = honest_items(&s, 12, 53);
+    let mut rng = ChaCha20Rng::seed_from_u64(54);
+    let (proof, public) = honest[0].clone();
+    let t = ark_bn254::G1Projective::generator() * Fr::rand(&mut rng);
+    let plus = undersign_proof::Proof {
+        c: (proof.c + t).into_affine(),
+        ..proof.clone()
+    };
+    let minus = undersign_proof::Proof {
+        c: (proof.c - t).into_affine(),
+        ..proof.clone()
+    };
+    // They would cancel: (C + T) + (C − T) = 2C, the C of the valid proof counted twice.
+    assert_eq!(plus.c + minus.c, proof.c + proof.c);
+    assert!(!verifier.verify(&plus, &public));
+    assert!(!verifier.verify(&minus, &public));
+    let pair = vec![(plus.clone(), public), (minus.clone(), public)];
+    for _ in 0..8 {
+        assert!(!verify_batch(verifier, &pair, &mut rng));
+        assert_eq!(find_invalid(verifier, &pair, &mut rng), vec![0, 1]);
+    }
+    // Among valid proofs, at positions that fall into different halves and the same half.
+    for (i, j) in [(2, 9), (4, 5), (0, 11)] {
+        let mut items = honest.clone();
+        items[i] = (plus.clone(), public);
+        items[j] = (minus.clone(), public);
+        assert!(!verify_batch(verifier, &items, &mut rng));
+        assert_eq!(find_invalid(verifier, &items, &mut rng), vec![i, j]);
+    }
+}
+
+/// BN254's G2 cofactor and its factorisation into primes.
+const G2_COFACTOR: &str =
+    "21888242871839275222246405745257275088844257914179612981679871602714643921549";
+const G2_COFACTOR_FACTORS: [&str; 4] = [
+    "10069",
+    "5864401",
+    "1875725156269",
+    "197620364512881247228717050342013327560683201906968909",
+];
+
+/// The product of `factors`, which must fit in 256 bits.
+fn product(factors: &[ark_ff::BigInt<4>]) -> ark_ff::BigInt<4> {
+    use ark_ff::BigInteger;
+    factors.iter().fold(ark_ff::BigInt::from(1u64), |acc, f| {
+        let (low, high) = acc.mul(f);
+        assert!(high.is_zero(), "the product overflows 256 bits");
+        low
+    })
+}
+
+/// Points of each small prime order `ℓ` dividing the G2 cofactor (from random points of the
+/// twist, times `r·h/ℓ`), and `B + T` for a valid `B`: on the curve, and refused by arkworks'
+/// validating decoder and by ours alike, in the position of `B` in a proof.
+#[test]
+fn g2_torsion_points_are_refused_by_decoding() {
+    use ark_bn254::{Fq2, G2Projective};
+    use ark_ec::{CurveConfig, CurveGroup, PrimeGroup};
+    use ark_ff::{BigInt, UniformRand};
+    use ark_serialize::CanonicalDeserialize;
+    use std::str::FromStr;
+    use undersign_proof::subgroup::g2_in_subgroup_assuming_on_curve;
+
+    // The factorisation: the product is the cofactor (ours and arkworks'), and the three
+    // smaller factors are prime (trial division; the largest is only used as an order, for
+    // which `ℓ·T = 0` with `T ≠ 0` is checked below).
+    let factors: Vec<BigInt<4>> = G2_COFACTOR_FACTORS
+        .iter()
+        .map(|f| BigInt::from_str(f).unwrap())
+        .collect();
+    let cofactor = BigInt::<4>::from_str(G2_COFACTOR).unwrap();
+    assert_eq!(product(&factors), cofactor);
+    assert_eq!(
+        cofactor.0.as_slice(),
+        <ark_bn254::g2::Config as CurveConfig>::COFACTOR
+    );
+    for f in &factors[..3] {
+        let f = f.0[0];
+        assert!((2..).take_while(|d| d * d <= f).all(|d| f % d != 0), "{f}");
+    }
+
+    let mut rng = ChaCha20Rng::seed_from_u64(55);
+    let valid_b = (G2Projective::generator() * Fr::rand(&mut rng)).into_affine();
+    let mut refused = 0;
+    for (k, order) in factors.iter().enumerate() {
+        let others: Vec<BigInt<4>> = (0..factors.len())
+            .filter(|&j| j != k)
+            .map(|j| factors[j])
+            .collect();
+        let cofactor_over_order = product(&others);
+        // A random twist point times r·h/ℓ: in the ℓ-torsion (the twist's group of order r·h
+        // is cyclic, h being squarefree and prime to r), and almost never zero.
+        let torsion = loop {
+            let x = Fq2::new(ark_bn254::Fq::rand(&mut rng), ark_bn254::Fq::rand(&mut rng));
+            let Some(q) = G2Affine::get_point_from_x_unchecked(x, rng.gen()) else {
+                continue;
+            };
+            let t = q
+                .mul_bigint(Fr::MODULUS)
+                .into_affine()
+                .mul_bigint(cofactor_over_order)
+                .into_affine();
+            if !t.is_zero() {
+                break t;
+            }
+        };
+        assert!(torsion.is_on_curve());
+        assert!(torsion.mul_bigint(*order).is_zero(), "order {order}");
+        let mixed = (valid_b + torsion).into_affine();
+        for point in [torsion, -torsion, mixed] {
+            assert!(point.is_on_curve() && !point.is_zero());
+            assert!(!point.is_in_correct_subgroup_assuming_on_curve());
+            assert!(!g2_in_subgroup_assuming_on_curve(&point));
+            let mut bytes = [0u8; 64];
+            point.serialize_compressed(&mut bytes[..]).unwrap();
+            // arkworks reads the point back unchecked, and refuses it with validation.
+            assert_eq!(
+                G2Affine::deserialize_compressed_unchecked(&bytes[..]).unwrap(),
+                point
+            );
+            assert!(G2Affine::deserialize_compressed(&bytes[..]).is_err());
+            // Ours, as B of a proof.
+            let mut proof = [0u8; PROOF_LEN];
+            G1Affine::generator()
+                .serialize_compressed(&mut proof[..32])
+                .unwrap();
+            proof[32..96].copy_from_slice(&bytes);
+            G1Affine::generator()
+                .serialize_compressed(&mut proof[96..])
+                .unwrap();
+            assert!(ProofBytes(proof).decode().is_err(), "order {order}");
+            refused += 1;
+        }
+        // The valid B in the same proof decodes: the refusal is the torsion's doing.
+        let mut proof = [0u8; PROOF_LEN];
+        G1Affine::generator()
+            .serialize_compressed(&mut proof[..32])
+            .unwrap();
+        valid_b.serialize_compressed(&mut proof[32..96]).unwrap();
+        G1Affine::generator()
+            .serialize_compressed(&mut proof[96..])
+            .unwrap();
+        assert_eq!(ProofBytes(proof).decode().unwrap().b, valid_b);
+    }
+    assert_eq!(refused, 12);
+}
