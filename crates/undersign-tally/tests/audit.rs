@@ -6,6 +6,7 @@ use rand_chacha::ChaCha20Rng;
 use std::io::Cursor;
 use undersign_core::attributes::{Attributes, Mask};
 use undersign_core::identity::IdentitySecret;
+use undersign_core::merkle::MerkleTree;
 use undersign_core::scope::message;
 use undersign_proof::encoding::ProofBytes;
 use undersign_proof::{KeySet, Prover, Statement};
@@ -72,26 +73,15 @@ fn world() -> World {
     let signatures = (0..4)
         .map(|i| {
             let attrs = registry.members()[i].as_ref().unwrap().attributes;
-            let mask = Mask::from_slots(&[0]).unwrap();
-            let statement = Statement::new(
-                secrets[i].sk(),
-                &attrs,
-                &tree.path(i as u64).unwrap(),
-                tree.root(),
-                petition.scope(),
-                message(None),
-                mask,
-            );
-            let proof = prover.prove(&statement, &mut rng).unwrap();
-            Signature {
-                petition: petition.id(),
-                root: tree.root(),
-                nullifier: statement.public.nullifier,
-                mask,
-                disclosed: attrs.disclose(mask),
-                comment: None,
-                proof: ProofBytes::encode(&proof).unwrap(),
-            }
+            sign_as(
+                &prover,
+                &petition,
+                &secrets[i],
+                attrs,
+                &tree,
+                i as u64,
+                &mut rng,
+            )
         })
         .collect();
     World {
@@ -100,6 +90,38 @@ fn world() -> World {
         petition,
         prover,
         signatures,
+    }
+}
+
+/// A signature by `secret` (leaf `index` of `tree`, with `attrs`) on `petition`, disclosing
+/// slot 0.
+fn sign_as(
+    prover: &Prover,
+    petition: &PetitionFile,
+    secret: &IdentitySecret,
+    attrs: Attributes,
+    tree: &MerkleTree,
+    index: u64,
+    rng: &mut ChaCha20Rng,
+) -> Signature {
+    let mask = Mask::from_slots(&[0]).unwrap();
+    let statement = Statement::new(
+        secret.sk(),
+        &attrs,
+        &tree.path(index).unwrap(),
+        tree.root(),
+        petition.scope(),
+        message(None),
+        mask,
+    );
+    Signature {
+        petition: petition.id(),
+        root: tree.root(),
+        nullifier: statement.public.nullifier,
+        mask,
+        disclosed: attrs.disclose(mask),
+        comment: None,
+        proof: ProofBytes::encode(&prover.prove(&statement, rng).unwrap()).unwrap(),
     }
 }
 
@@ -339,31 +361,13 @@ fn reissued_member_counts_once_by_default_and_the_window_states_its_bound() {
     };
     // The same person's two identities: the old one against checkpoint 0's tree (a saved copy
     // of the registry), the new one against checkpoint 1's.
-    let mask = Mask::from_slots(&[0]).unwrap();
     let sign = |petition: &PetitionFile,
                 sk: &IdentitySecret,
                 attrs: Attributes,
-                tree: &undersign_core::merkle::MerkleTree,
+                tree: &MerkleTree,
                 index: u64,
                 rng: &mut ChaCha20Rng| {
-        let statement = Statement::new(
-            sk.sk(),
-            &attrs,
-            &tree.path(index).unwrap(),
-            tree.root(),
-            petition.scope(),
-            message(None),
-            mask,
-        );
-        Signature {
-            petition: petition.id(),
-            root: tree.root(),
-            nullifier: statement.public.nullifier,
-            mask,
-            disclosed: attrs.disclose(mask),
-            comment: None,
-            proof: ProofBytes::encode(&w.prover.prove(&statement, rng).unwrap()).unwrap(),
-        }
+        sign_as(&w.prover, petition, sk, attrs, tree, index, rng)
     };
     let old_secret = member_secret(0);
     assert_eq!(
@@ -476,7 +480,6 @@ fn a_shared_root_is_accepted_by_any_checkpoint_in_the_window() {
         .unwrap();
     registry.checkpoint(&w.registrar, 1_800_000_003).unwrap();
     let attrs = registry.member(1).unwrap().attributes;
-    let mask = Mask::from_slots(&[0]).unwrap();
     let cases: [(u64, Option<u64>, Result<u64, &str>); 5] = [
         (0, Some(0), Ok(0)),
         (1, Some(1), Ok(1)),
@@ -489,24 +492,15 @@ fn a_shared_root_is_accepted_by_any_checkpoint_in_the_window() {
         fields.min_checkpoint = min;
         fields.max_checkpoint = max;
         let petition = PetitionFile::create(fields).unwrap();
-        let statement = Statement::new(
-            member_secret(1).sk(),
-            &attrs,
-            &tree.path(1).unwrap(),
-            tree.root(),
-            petition.scope(),
-            message(None),
-            mask,
+        let signature = sign_as(
+            &w.prover,
+            &petition,
+            &member_secret(1),
+            attrs,
+            &tree,
+            1,
+            &mut rng,
         );
-        let signature = Signature {
-            petition: petition.id(),
-            root: tree.root(),
-            nullifier: statement.public.nullifier,
-            mask,
-            disclosed: attrs.disclose(mask),
-            comment: None,
-            proof: ProofBytes::encode(&w.prover.prove(&statement, &mut rng).unwrap()).unwrap(),
-        };
         let checker = Checker::new(
             petition,
             registry.checkpoints(),
