@@ -458,6 +458,55 @@ fn audit_json(bundle: &Path, registrar: &str) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), json)
 }
 
+/// Signatures verified together (`SPEC.md` §16: one batch for everything queued) answer each
+/// submitter alone: valid and invalid proofs of different members, submitted at once, give 201
+/// for every valid one and 422 `invalid_proof` for every invalid one.
+#[test]
+fn valid_and_invalid_proofs_submitted_together_are_each_answered_on_their_own() {
+    let f = fixture();
+    let (_data, server) = server_with_petition();
+    let url = signatures_url(&server, &f.petition);
+    // Real proofs (members below REAL_PROOFS) and simulated ones, valid and invalid, mixed.
+    let mut submissions: Vec<(String, u16)> = Vec::new();
+    for i in (0..48).chain(200..296) {
+        if i % 3 == 1 {
+            // Member i's statement with member i + 500's proof: it decodes, but does not verify.
+            let mut json: Value = serde_json::from_str(&f.signatures[i]).unwrap();
+            let other: Value = serde_json::from_str(&f.signatures[i + 500]).unwrap();
+            json["proof"] = other["proof"].clone();
+            submissions.push((json.to_string(), 422));
+        } else {
+            submissions.push((f.signatures[i].clone(), 201));
+        }
+    }
+    let barrier = Barrier::new(submissions.len());
+    let http = client();
+    let results: Vec<(u16, u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = submissions
+            .iter()
+            .map(|(body, expected)| {
+                let (barrier, http, url) = (&barrier, &http, &url);
+                scope.spawn(move || {
+                    barrier.wait();
+                    let response = http.post(url).body(body.clone()).send().unwrap();
+                    let status = response.status().as_u16();
+                    (*expected, status, response.json::<Value>().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (expected, status, body) in &results {
+        assert_eq!(status, expected, "{body}");
+        if *status == 422 {
+            assert_eq!(body["code"], "invalid_proof", "{body}");
+        }
+    }
+    let valid = results.iter().filter(|r| r.0 == 201).count();
+    assert_eq!(valid, 96);
+    assert_eq!(publish(&server, &f.petition)["added"], valid);
+}
+
 #[test]
 fn fifty_concurrent_copies_of_one_signature_are_counted_once() {
     let f = fixture();

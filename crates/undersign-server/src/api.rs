@@ -9,6 +9,7 @@ use crate::state::{
     PutOutcome, RegistryEntry,
 };
 use crate::token::Token;
+use crate::verify::{VerifyJob, VerifyQueue};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -43,7 +44,7 @@ pub struct Limits {
     pub petition_body: usize,
     /// Largest registry body, in bytes.
     pub registry_body: usize,
-    /// Signatures being verified at once; beyond this, submissions get 503.
+    /// Signatures queued for verification or being verified; beyond this, submissions get 503.
     pub pending_verifications: usize,
     /// Longest time to receive a request body.
     pub body_timeout: Duration,
@@ -195,7 +196,10 @@ pub(crate) struct AppState {
     pub bundles: PathBuf,
     pub publication: Publication,
     pub limits: Limits,
+    /// One permit per submission queued for verification or being verified.
     pub verify_slots: Arc<Semaphore>,
+    /// The verification queue.
+    pub verifier: VerifyQueue,
     /// One permit per bundle download being streamed.
     pub download_slots: Arc<Semaphore>,
 }
@@ -471,23 +475,23 @@ async fn submit_signature(
             return Ok(duplicate(existing.as_deref(), &signature));
         }
     }
+    // Queued with the others waiting (crate::verify): verified together as one batch, on
+    // rayon's pool, off the runtime. The permit bounds what waits; beyond it, 503.
     let permit = state
         .verify_slots
         .clone()
         .try_acquire_owned()
         .map_err(|_| ApiError::unavailable("too many signatures are being verified; try again"))?;
-    // Verification is CPU-bound: run it on rayon's pool (one thread per core), off the runtime.
-    let checker = entry.checker();
     let (tx, rx) = oneshot::channel();
-    rayon::spawn(move || {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            checker.check(&signature).map(|_checkpoint| signature)
-        }));
-        drop(permit);
-        if let Ok(result) = result {
-            let _ = tx.send(result);
-        }
-    });
+    state
+        .verifier
+        .send(VerifyJob {
+            checker: entry.checker(),
+            body: bytes,
+            reply: tx,
+            permit,
+        })
+        .map_err(|_| ApiError::unavailable("the server is shutting down"))?;
     let signature = rx
         .await
         .map_err(|_| ApiError::internal("the signature could not be verified"))?

@@ -3,7 +3,9 @@
 //!
 //! - Every signature is fully verified with the tally crate's
 //!   [`Checker`](undersign_tally::check::Checker) (proof, checkpoint root, petition binding,
-//!   allowed disclosure) on rayon's pool before it is stored.
+//!   allowed disclosure) before it is stored: submissions queue up and are verified together
+//!   as one random-linear-combination batch on rayon's pool, bisected on failure so that each
+//!   invalid proof is named and no other submission is affected.
 //! - SQLite in WAL mode with `synchronous = FULL` holds the petitions, registries and
 //!   signatures; the `(petition, nullifier)` primary key decides duplicates; a signature is
 //!   acknowledged (201) only after its transaction committed.
@@ -32,6 +34,7 @@ mod stall;
 mod state;
 pub mod store;
 pub mod token;
+mod verify;
 
 pub use api::{Limits, Receipt};
 pub use error::{ApiError, ErrorBody, ServerError, StoreError};
@@ -160,6 +163,8 @@ impl Server {
             token,
             bundles,
             publication: config.publication,
+            verifier: verify::start()
+                .map_err(|e| ServerError::io("starting the verifier thread", e))?,
             verify_slots: Arc::new(Semaphore::new(config.limits.pending_verifications.max(1))),
             download_slots: Arc::new(Semaphore::new(config.limits.max_downloads.max(1))),
             limits: config.limits,
