@@ -69,6 +69,7 @@ fn bench_audit(c: &mut Criterion) {
     let options = AuditOptions {
         registrar_key: RegistrarPublicKey::from_hex(&key).expect("key"),
         pinned_vk_hash: Some(vk_hash),
+        verifier: Default::default(),
     };
     let mut group = c.benchmark_group("audit");
     group.sample_size(10);

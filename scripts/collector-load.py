@@ -143,7 +143,7 @@ def main():
     if not os.path.exists(bundle) or sum(1 for _ in open(bundle)) - 1 < needed:
         print(f"generating {needed} bench signatures in {data} ...", flush=True)
         subprocess.run(
-            [args.binary, "bench-data", "--signatures", str(needed), "--out", data],
+            [args.binary, "bench-data", "--signatures", str(needed), "--force", "--out", data],
             check=True, stdout=subprocess.DEVNULL,
         )
     with open(bundle, "rb") as f:

@@ -153,7 +153,7 @@ def main():
     os.makedirs(work)
     bd = os.path.join(work, "bd")
     subprocess.run([binary, "bench-data", "--signatures", str(args.signatures), "--real", "2",
-                    "--depth", "16", "--out", bd], check=True, stdout=subprocess.DEVNULL)
+                    "--depth", "16", "--force", "--out", bd], check=True, stdout=subprocess.DEVNULL)
     data = os.path.join(work, "data")
     proc, base = start(binary, data, os.path.join(bd, "keys"))
     with open(os.path.join(data, "token")) as f:

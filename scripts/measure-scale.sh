@@ -13,7 +13,7 @@ cargo run --release --quiet --example host_speed
 timed() { /usr/bin/time -f "  elapsed %e s, peak RSS %M KiB" "$@"; }
 
 echo "== 1. audit of a 100,000-signature bundle (simulated proofs, 16 real)"
-"$bin" bench-data --signatures 100000 --real 16 --out "$work/bd100k" > "$work/bd100k.txt"
+"$bin" bench-data --signatures 100000 --real 16 --force --out "$work/bd100k" > "$work/bd100k.txt"
 cat "$work/bd100k.txt"
 audit_cmd=$(grep '^audit it: ' "$work/bd100k.txt" | sed 's/^audit it: undersign //')
 # shellcheck disable=SC2086

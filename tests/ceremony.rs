@@ -462,3 +462,68 @@ fn ceremony_help_has_examples() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("power 40 is not supported"));
 }
+
+/// `undersign publish --ceremony` (issue 24): the page lists every contribution hash the
+/// contributors published and the beacon, the site carries the transcript, and the audit
+/// command the page shows, run in the site's directory, pins the ceremony's key and audits
+/// clean. A pin the ceremony contradicts is refused with nothing written.
+#[test]
+fn publish_lists_the_ceremony_and_publishes_its_transcript() {
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let bundle = f.path("bundle.jsonl");
+    let transcript = f.path("transcript");
+    ok(&[
+        "publish",
+        s(&bundle),
+        "--registrar-key",
+        &f.registrar_pub,
+        "--ceremony",
+        s(&transcript),
+        "--out",
+        s(&site),
+    ]);
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    for hash in &f.published {
+        let plain: String = hash.split_whitespace().collect();
+        assert!(html.contains(&plain), "{hash} not listed");
+    }
+    assert!(html.contains("hashed 2^10 times"), "the beacon is named");
+    assert!(html.contains("The audit pins this key hash."));
+    for file in ["phase1.bin", "phase2.bin"] {
+        assert_eq!(
+            std::fs::read(site.join("ceremony").join(file)).unwrap(),
+            std::fs::read(transcript.join(file)).unwrap()
+        );
+        assert!(html.contains(&format!("href=\"ceremony/{file}\"")));
+    }
+    let command = std::fs::read_to_string(site.join("audit-command.txt")).unwrap();
+    assert!(command.contains("--ceremony ceremony/"), "{command}");
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let audit = Command::new(env!("CARGO_BIN_EXE_undersign"))
+        .args(&words[1..])
+        .current_dir(&site)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&audit.stdout);
+    assert!(audit.status.success(), "{stdout}");
+    assert!(!stdout.contains("NOT PINNED"), "{stdout}");
+
+    let other = tmp.path().join("other");
+    let out = run(&[
+        "publish",
+        s(&bundle),
+        "--registrar-key",
+        &f.registrar_pub,
+        "--ceremony",
+        s(&transcript),
+        "--vk-hash",
+        &"ab".repeat(32),
+        "--out",
+        s(&other),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not published"));
+    assert!(!other.exists());
+}

@@ -454,14 +454,23 @@ fn tampered_bundle_entries_are_each_rejected_with_a_reason() {
             "malformed",
         ),
         (
-            "flipped proof byte",
+            "B's larger-root flag flipped (decodes to -B)",
             Box::new(|v| {
-                let mut p = v["proof"].as_str().unwrap().to_owned();
-                let c = if &p[10..11] == "0" { "1" } else { "0" };
-                p.replace_range(10..11, c);
-                v["proof"] = Value::from(p);
+                let mut p = hex::decode(v["proof"].as_str().unwrap()).unwrap();
+                p[95] ^= 0x80;
+                v["proof"] = Value::from(hex::encode(p));
             }),
             "invalid_proof",
+        ),
+        (
+            "A's x-coordinate not below q",
+            Box::new(|v| {
+                let mut p = hex::decode(v["proof"].as_str().unwrap()).unwrap();
+                p[..32].fill(0xff);
+                p[31] = 0x3f;
+                v["proof"] = Value::from(hex::encode(p));
+            }),
+            "malformed",
         ),
         (
             "nullifier + r",
@@ -514,10 +523,7 @@ fn checkpoints_must_be_signed_by_the_registrar() {
     assert_eq!(code(&out), 1);
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["count"], 0);
-    assert!(
-        json["fatal"].as_str().unwrap().contains("registrar key"),
-        "{json}"
-    );
+    assert_eq!(json["fatal"]["code"], "registrar_key_mismatch", "{json}");
 
     // A checkpoint whose signature was made by another key (public key swapped in).
     let text = std::fs::read_to_string(&bundle).unwrap();
@@ -528,10 +534,7 @@ fn checkpoints_must_be_signed_by_the_registrar() {
     std::fs::write(&forged, format!("{header}\n{rest}")).unwrap();
     let (status, json) = audit_json(f, &forged);
     assert_eq!(status, 1);
-    assert!(
-        json["fatal"].as_str().unwrap().contains("checkpoint"),
-        "{json}"
-    );
+    assert_eq!(json["fatal"]["code"], "chain_invalid", "{json}");
 
     // A pinned verifying key that differs.
     let out = run(&[
@@ -893,6 +896,22 @@ fn bad_files_for_every_input_give_exit_2_and_a_message() {
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
             let out = run(&refs);
             let stderr = String::from_utf8_lossy(&out.stderr);
+            if what == "bundle" && how != "empty" {
+                // A bundle with a first line is the audit's verdict (SPEC §15.5): a report
+                // naming the fatal header problem, exit 1.
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                assert_eq!(
+                    code(&out),
+                    1,
+                    "{what} {how}: {stdout}
+{stderr}"
+                );
+                assert!(
+                    stdout.contains("BUNDLE INVALID (header_malformed)"),
+                    "{what} {how}: {stdout}"
+                );
+                continue;
+            }
             assert_eq!(
                 code(&out),
                 2,
@@ -939,6 +958,21 @@ fn usage_errors_exit_2_and_help_has_examples() {
             "{cmd:?} --help has no example:\n{help}"
         );
     }
+    // Completions and the manual page come from the same definitions as --help.
+    let bash = ok(&["completions", "bash"]);
+    assert!(
+        bash.contains("undersign") && bash.contains("--registrar-key"),
+        "{bash}"
+    );
+    let man = ok(&["man"]);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH undersign"),
+        "{man}"
+    );
+    assert!(
+        man.contains("Anonymous, verifiable signature tallies"),
+        "{man}"
+    );
 }
 
 /// The review's reproduction (issue 21 §1), with default options: a member is removed and
@@ -1495,4 +1529,807 @@ fn interrupted_identity_new_leaves_no_file() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["pass.txt"]);
+}
+
+/// Issue 23's file rule: every command that writes refuses an existing path unless `--force`
+/// is given, an output that is one of the inputs is refused outright, `setup` refuses a
+/// directory holding keys, and published files are readable by others while secrets are not.
+#[test]
+fn writes_refuse_existing_files_without_force_and_never_eat_their_input() {
+    let f = fixture();
+    let tmp = scratch();
+    let dir = tmp.path();
+    let p = |n: &str| dir.join(n);
+    let refused = |args: &[&str], what: &str| {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(code(&out), 2, "{what}: {stderr}");
+        stderr.into_owned()
+    };
+
+    // setup twice into one directory: refused, the keys untouched; --force replaces them.
+    let keys = p("keys");
+    let (seed_a, seed_b) = ("22".repeat(32), "33".repeat(32));
+    let setup = |seed: &str, force: bool| {
+        let mut args = vec!["setup", "--depth", "4", "--out", s(&keys), "--seed", seed];
+        if force {
+            args.push("--force");
+        }
+        run(&args)
+    };
+    assert!(setup(&seed_a, false).status.success());
+    let before = std::fs::read(keys.join("verifying.key")).unwrap();
+    let again = setup(&seed_b, false);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(code(&again), 2, "{stderr}");
+    assert!(
+        stderr.contains("already holds keys") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(keys.join("verifying.key")).unwrap(), before);
+    assert!(setup(&seed_b, true).status.success());
+    assert_ne!(std::fs::read(keys.join("verifying.key")).unwrap(), before);
+
+    // Commands that fill a directory refuse one that holds files.
+    let full = p("full");
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("precious.txt"), "precious").unwrap();
+    let stderr = refused(
+        &[
+            "bench-data",
+            "--signatures",
+            "2",
+            "--depth",
+            "4",
+            "--out",
+            s(&full),
+        ],
+        "bench-data into a directory holding files",
+    );
+    assert!(stderr.contains("already holds files"), "{stderr}");
+    let stderr = refused(
+        &[
+            "demo",
+            "--members",
+            "30",
+            "--signers",
+            "3",
+            "--depth",
+            "5",
+            "--dir",
+            s(&full),
+        ],
+        "demo into a directory holding files",
+    );
+    assert!(stderr.contains("already holds files"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&full).unwrap().count(), 1);
+
+    // registry init and petition new: the --force they suggest exists and works.
+    let registry = p("registry.json");
+    std::fs::write(&registry, "precious").unwrap();
+    let init = |extra: &[&str]| {
+        let mut args = vec![
+            "registry",
+            "init",
+            "--schema",
+            s(&f.path("schema.json")).to_owned().leak(),
+            "--depth",
+            "4",
+            "--out",
+            s(&registry),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    assert_eq!(code(&init(&[])), 2);
+    assert_eq!(std::fs::read_to_string(&registry).unwrap(), "precious");
+    assert!(init(&["--force"]).status.success());
+    let petition = p("petition.json");
+    std::fs::write(&petition, "precious").unwrap();
+    let petition_new = |extra: &[&str]| {
+        let mut args = vec![
+            "petition",
+            "new",
+            "--registry",
+            s(&f.path("registry.json")).to_owned().leak(),
+            "--title",
+            "T",
+            "--text-file",
+            s(&f.path("letter.txt")).to_owned().leak(),
+            "--disclose",
+            "none",
+            "--keys",
+            s(&f.path("keys")).to_owned().leak(),
+            "--out",
+            s(&petition),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let stderr = String::from_utf8_lossy(&petition_new(&[]).stderr).into_owned();
+    assert!(stderr.contains("pass --force"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&petition).unwrap(), "precious");
+    assert!(petition_new(&["--force"]).status.success());
+
+    // bundle build --out X X: refused whatever --force says, X intact.
+    let sig = p("alice.sig");
+    std::fs::copy(f.path("alice.sig"), &sig).unwrap();
+    let original = std::fs::read(&sig).unwrap();
+    for force in [false, true] {
+        let mut args = vec![
+            "bundle",
+            "build",
+            "--petition",
+            s(&f.path("petition.json")).to_owned().leak(),
+            "--registry",
+            s(&f.path("registry.json")).to_owned().leak(),
+            "--keys",
+            s(&f.path("keys")).to_owned().leak(),
+            "--out",
+            s(&sig),
+            s(&sig),
+        ];
+        if force {
+            args.push("--force");
+        }
+        let stderr = refused(&args, "bundle build over its input");
+        assert!(stderr.contains("is also an input"), "{stderr}");
+        assert_eq!(std::fs::read(&sig).unwrap(), original);
+    }
+
+    // sign --out onto another member's signature: refused before any work.
+    std::fs::copy(f.path("alice.id"), p("alice.id")).unwrap();
+    for file in ["registry.json", "petition.json"] {
+        std::fs::copy(f.path(file), p(file)).unwrap();
+    }
+    std::fs::remove_dir_all(&keys).unwrap();
+    copy_dir(&f.path("keys"), &keys);
+    let out = sign(
+        dir,
+        "alice",
+        "petition.json",
+        "alice.sig",
+        &["--disclose", "none"],
+    );
+    assert_eq!(code(&out), 2);
+    assert_eq!(std::fs::read(&sig).unwrap(), original);
+
+    // Published files are readable by others; secrets are the owner's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        for public in [&registry, &petition, &keys.join("verifying.key")] {
+            assert_ne!(mode(public) & 0o044, 0, "{}", public.display());
+            assert_eq!(mode(public) & 0o022, 0, "{}", public.display());
+        }
+        for secret in [
+            f.path("alice.id"),
+            f.path("registrar.key"),
+            f.path("alice.sig"),
+        ] {
+            assert_eq!(mode(&secret), 0o600, "{}", secret.display());
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// Issue 23: wrong input says what it is and what to do; the registrar's key is easy to pass
+/// on; a checkpoint with nothing to sign is not signed.
+#[test]
+fn wrong_files_are_named_and_registrar_commands_help() {
+    let f = fixture();
+    let tmp = scratch();
+    let dir = tmp.path();
+    let failing = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        // One line per error, each cause once, no temporary file names.
+        assert!(!stderr.contains(".undersign-tmp-"), "{stderr}");
+        stderr
+    };
+    let registry = s(&f.path("registry.json")).to_owned();
+    let petition = s(&f.path("petition.json")).to_owned();
+    let keys = s(&f.path("keys")).to_owned();
+
+    // A registry given as the petition, and the other way round: named for what they are.
+    let stderr = failing(&[
+        "verify",
+        s(&f.path("alice.sig")),
+        "--petition",
+        &registry,
+        "--registry",
+        &registry,
+        "--keys",
+        &keys,
+    ]);
+    assert!(
+        stderr.contains("is a registry; --petition wants a petition file"),
+        "{stderr}"
+    );
+    let stderr = failing(&[
+        "verify",
+        s(&f.path("alice.sig")),
+        "--petition",
+        &petition,
+        "--registry",
+        &petition,
+        "--keys",
+        &keys,
+    ]);
+    assert!(
+        stderr.contains("is a petition file; --registry wants a registry"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("undersign-petition").count(), 0, "{stderr}");
+    // A petition given as the signature to verify.
+    let stderr = failing(&[
+        "verify",
+        &petition,
+        "--petition",
+        &petition,
+        "--registry",
+        &registry,
+        "--keys",
+        &keys,
+    ]);
+    assert!(
+        stderr.contains("is a petition file; SIGNATURE wants a signature file"),
+        "{stderr}"
+    );
+    // keys/keys.json for the key directory.
+    let stderr = failing(&[
+        "verify",
+        s(&f.path("alice.sig")),
+        "--petition",
+        &petition,
+        "--registry",
+        &registry,
+        "--keys",
+        s(&f.path("keys/keys.json")),
+    ]);
+    assert!(stderr.contains("wants the key directory"), "{stderr}");
+    // A signature given to audit: a report naming it, exit 1.
+    let out = run(&[
+        "audit",
+        s(&f.path("alice.sig")),
+        "--registrar-key",
+        &f.registrar_pub,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout.contains("\"undersign-signature\" file, not a bundle header"),
+        "{stdout}"
+    );
+
+    // registrar pubkey prints the key again; --registrar-key takes the key file or a file
+    // holding the hex (whitespace around it ignored), and the hex in capitals.
+    let printed = ok(&["registrar", "pubkey", s(&f.path("registrar.key"))]);
+    assert_eq!(printed.trim(), f.registrar_pub);
+    let bundle = dir.join("bundle.jsonl");
+    build_bundle(f, &bundle, &three_sigs(f));
+    let pub_file = dir.join("registrar.pub");
+    std::fs::write(&pub_file, format!("  {}\n\n", f.registrar_pub)).unwrap();
+    let upper = f.registrar_pub.to_uppercase();
+    for key in [s(&f.path("registrar.key")), s(&pub_file), upper.as_str()] {
+        let out = run(&["audit", s(&bundle), "--registrar-key", key, "--json"]);
+        assert_eq!(
+            code(&out),
+            0,
+            "{key}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stderr = failing(&["audit", s(&bundle), "--registrar-key", "0xabc"]);
+    assert!(
+        stderr.contains("--registrar-key wants 64 hexadecimal digits"),
+        "{stderr}"
+    );
+    let stderr = failing(&[
+        "audit",
+        s(&bundle),
+        "--registrar-key",
+        &f.registrar_pub,
+        "--vk-hash",
+        "abc",
+    ]);
+    assert!(
+        stderr.contains("--vk-hash wants 64 hexadecimal digits"),
+        "{stderr}"
+    );
+
+    // audit --registry with another registry: refused rather than anonymity sets from it.
+    let other = dir.join("other-registry.json");
+    ok(&[
+        "registry",
+        "init",
+        "--schema",
+        s(&f.path("schema.json")),
+        "--depth",
+        DEPTH,
+        "--out",
+        s(&other),
+    ]);
+    let stderr = failing(&[
+        "audit",
+        s(&bundle),
+        "--registrar-key",
+        &f.registrar_pub,
+        "--registry",
+        s(&other),
+    ]);
+    assert!(
+        stderr.contains("but the bundle's petition names registry"),
+        "{stderr}"
+    );
+
+    // An unknown label lists the slot's labels.
+    let copy = dir.join("registry.json");
+    std::fs::copy(f.path("registry.json"), &copy).unwrap();
+    let stderr = failing(&[
+        "registry",
+        "add",
+        s(&copy),
+        "--commitment",
+        &field::to_hex(&Fr::from(777u64)),
+        "--attr",
+        "status=retired",
+    ]);
+    assert!(
+        stderr.contains("its labels: current (1), former (2)"),
+        "{stderr}"
+    );
+
+    // bundle build with no valid signature: exit 1, the reasons, and no bundle.
+    let junk = dir.join("junk.sig");
+    std::fs::write(&junk, "{}").unwrap();
+    let empty_bundle = dir.join("empty.jsonl");
+    let out = run(&[
+        "bundle",
+        "build",
+        "--petition",
+        &petition,
+        "--registry",
+        &registry,
+        "--keys",
+        &keys,
+        "--out",
+        s(&empty_bundle),
+        s(&junk),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 1, "{stdout}");
+    assert!(
+        stdout.contains("no valid signature among 1 input"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("junk.sig: malformed"), "{stdout}");
+    assert!(!empty_bundle.exists());
+
+    // A checkpoint with nothing changed is not signed unless asked for.
+    let checkpoint = |extra: &[&str]| {
+        let mut args = vec![
+            "registry",
+            "checkpoint",
+            s(&copy),
+            "--key",
+            s(&f.path("registrar.key")).to_owned().leak(),
+        ];
+        args.extend_from_slice(extra);
+        ok(&args)
+    };
+    let before = std::fs::read(&copy).unwrap();
+    let said = checkpoint(&[]);
+    assert!(
+        said.contains("nothing changed since checkpoint 0"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        before,
+        "nothing may be signed"
+    );
+    let said = checkpoint(&["--unchanged"]);
+    assert!(said.contains("checkpoint 1 signed"), "{said}");
+
+    // A member with an unset category: a warning (silenced by --allow-unset); find and
+    // remove by commitment.
+    let member = field::to_hex(&Fr::from(4242u64));
+    let out = run(&[
+        "registry",
+        "add",
+        s(&copy),
+        "--commitment",
+        &member,
+        "--attr",
+        "status=current",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: no value for ministry"),
+        "{stderr}"
+    );
+    let found = ok(&["registry", "find", s(&copy), "--commitment", &member]);
+    assert!(found.contains("status:     current"), "{found}");
+    assert!(found.contains("ministry:   unset"), "{found}");
+    let said = ok(&["registry", "remove", s(&copy), "--commitment", &member]);
+    assert!(said.contains("removed the member at position"), "{said}");
+    let out = run(&["registry", "find", s(&copy), "--commitment", &member]);
+    assert_eq!(code(&out), 1);
+    let out = run(&[
+        "registry",
+        "add",
+        s(&copy),
+        "--commitment",
+        &field::to_hex(&Fr::from(4243u64)),
+        "--allow-unset",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue 23: `--json` on every command a script reads; stdout is one JSON object.
+#[test]
+fn commands_a_script_reads_print_json() {
+    let f = fixture();
+    let tmp = scratch();
+    let dir = tmp.path();
+    let json = |args: &[&str]| -> Value {
+        let out = run(args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not one JSON object ({e}):\n{stdout}"))
+    };
+    let key = dir.join("r.key");
+    let v = json(&["registrar", "keygen", "--out", s(&key), "--json"]);
+    assert_eq!(v["public_key"].as_str().map(str::len), Some(64), "{v}");
+    let v = json(&["identity", "show", s(&f.path("alice.id")), "--json"]);
+    let alice = v["commitment"].as_str().unwrap().to_owned();
+    let registry = dir.join("registry.json");
+    std::fs::copy(f.path("registry.json"), &registry).unwrap();
+    let v = json(&[
+        "registry",
+        "find",
+        s(&registry),
+        "--commitment",
+        &alice,
+        "--json",
+    ]);
+    assert_eq!(v["found"], true, "{v}");
+    assert_eq!(v["categories"]["status"], "current", "{v}");
+    let member = field::to_hex(&Fr::from(9001u64));
+    let v = json(&[
+        "registry",
+        "add",
+        s(&registry),
+        "--commitment",
+        &member,
+        "--attr",
+        "status=former",
+        "--attr",
+        "ministry=justice",
+        "--json",
+    ]);
+    assert_eq!(v["added"], 1, "{v}");
+    let position = v["position"].as_u64().unwrap();
+    let v = json(&[
+        "registry",
+        "checkpoint",
+        s(&registry),
+        "--key",
+        s(&f.path("registrar.key")),
+        "--json",
+    ]);
+    assert_eq!(
+        (v["signed"].clone(), v["sequence"].clone()),
+        (Value::from(true), Value::from(1))
+    );
+    let v = json(&[
+        "registry",
+        "remove",
+        s(&registry),
+        "--index",
+        &position.to_string(),
+        "--json",
+    ]);
+    assert_eq!(v["removed_position"], position, "{v}");
+    let petition = dir.join("petition.json");
+    let v = json(&[
+        "petition",
+        "new",
+        "--registry",
+        s(&registry),
+        "--title",
+        "T",
+        "--text-file",
+        s(&f.path("letter.txt")),
+        "--disclose",
+        "status",
+        "--keys",
+        s(&f.path("keys")),
+        "--out",
+        s(&petition),
+        "--json",
+    ]);
+    assert_eq!(v["min_checkpoint"], 1, "{v}");
+    let v = json(&[
+        "verify",
+        s(&f.path("alice.sig")),
+        "--petition",
+        s(&f.path("petition.json")),
+        "--registry",
+        s(&f.path("registry.json")),
+        "--keys",
+        s(&f.path("keys")),
+        "--json",
+    ]);
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["receipt"].as_str().map(str::len), Some(64), "{v}");
+    let bundle = dir.join("bundle.jsonl");
+    let mut args = vec![
+        "bundle",
+        "build",
+        "--petition",
+        s(&f.path("petition.json")).to_owned().leak(),
+        "--registry",
+        s(&f.path("registry.json")).to_owned().leak(),
+        "--keys",
+        s(&f.path("keys")).to_owned().leak(),
+        "--out",
+        s(&bundle),
+        "--json",
+    ];
+    let sigs = three_sigs(f);
+    args.extend(sigs.iter().map(|p| s(p)));
+    let v = json(&args);
+    assert_eq!(v["kept"], 3, "{v}");
+    // sign --json: the signature's facts, and nothing else on stdout.
+    for file in ["bob.id", "letter.txt"] {
+        std::fs::copy(f.path(file), dir.join(file)).unwrap();
+    }
+    std::fs::copy(f.path("registry.json"), &registry).unwrap();
+    std::fs::copy(f.path("petition.json"), &petition).unwrap();
+    copy_dir(&f.path("keys"), &dir.join("keys"));
+    let out = sign(dir, "bob", "petition.json", "bob2.sig", &["--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["signature_file"], s(&dir.join("bob2.sig")), "{v}");
+    assert_eq!(v["petition"].as_str().map(str::len), Some(64), "{v}");
+}
+
+/// Issue 23: an identity written down as 24 words restores to the same commitment; the words
+/// never go to a pipe or a file the user did not ask for.
+#[test]
+fn identity_backup_and_restore_keep_the_commitment() {
+    let f = fixture();
+    let tmp = scratch();
+    let dir = tmp.path();
+    let alice = s(&f.path("alice.id")).to_owned();
+    let commitment = ok(&["identity", "show", &alice]).trim().to_owned();
+    // stdout is a pipe here: refused, nothing printed.
+    let out = run(&["identity", "backup", &alice]);
+    assert_eq!(code(&out), 2);
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only on a terminal"));
+    let words = dir.join("words.txt");
+    ok(&["identity", "backup", &alice, "--out", s(&words)]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&words).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let text = std::fs::read_to_string(&words).unwrap();
+    assert_eq!(text.lines().count(), 24, "{text}");
+    let restored = dir.join("restored.id");
+    let said = ok(&[
+        "identity",
+        "restore",
+        "--out",
+        s(&restored),
+        "--phrase-file",
+        s(&words),
+        "--unencrypted",
+    ]);
+    assert!(said.contains(&commitment), "{said}");
+    assert_eq!(ok(&["identity", "show", s(&restored)]).trim(), commitment);
+    // A misspelt word is named.
+    let wrong = dir.join("wrong.txt");
+    std::fs::write(&wrong, text.replacen(". ", ". x", 1)).unwrap();
+    let out = run(&[
+        "identity",
+        "restore",
+        "--out",
+        s(&dir.join("x.id")),
+        "--phrase-file",
+        s(&wrong),
+        "--unencrypted",
+    ]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("word 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.join("x.id").exists());
+}
+
+/// Issue 23: progress and colours only on a terminal (quiet when piped, `NO_COLOR` has nothing
+/// to turn off); help uses README's words; warnings for unset categories; disclosure errors
+/// name categories.
+#[test]
+fn piped_output_is_quiet_and_words_are_readmes() {
+    let f = fixture();
+    let tmp = scratch();
+    let dir = tmp.path();
+    for file in ["alice.id", "registry.json", "petition.json", "letter.txt"] {
+        std::fs::copy(f.path(file), dir.join(file)).unwrap();
+    }
+    copy_dir(&f.path("keys"), &dir.join("keys"));
+    // sign and audit, stderr piped: no progress lines, no escape sequences anywhere.
+    let out = sign(
+        dir,
+        "alice",
+        "petition.json",
+        "a.sig",
+        &["--disclose", "status"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle = dir.join("b.jsonl");
+    build_bundle(f, &bundle, &[dir.join("a.sig")]);
+    let audited = bin()
+        .args(["audit", s(&bundle), "--registrar-key", &f.registrar_pub])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    for (what, bytes) in [
+        ("sign stdout", &out.stdout),
+        ("sign stderr", &out.stderr),
+        ("audit stdout", &audited.stdout),
+        ("audit stderr", &audited.stderr),
+    ] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains('\u{1b}'),
+            "{what} has escape sequences: {text:?}"
+        );
+        for progress in ["proving", "building your path", "auditing"] {
+            assert!(
+                !text.contains(progress),
+                "{what} shows progress when piped: {text}"
+            );
+        }
+    }
+    // A disclosure the petition does not allow is named by category.
+    let petition = dir.join("status-only.json");
+    ok(&[
+        "petition",
+        "new",
+        "--registry",
+        s(&dir.join("registry.json")),
+        "--title",
+        "T",
+        "--text-file",
+        s(&dir.join("letter.txt")),
+        "--disclose",
+        "status",
+        "--keys",
+        s(&dir.join("keys")),
+        "--out",
+        s(&petition),
+    ]);
+    let out = sign(
+        dir,
+        "alice",
+        "status-only.json",
+        "b.sig",
+        &["--disclose", "status,ministry"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), 2, "{stderr}");
+    assert!(
+        stderr.contains("does not allow disclosing ministry; it allows: status"),
+        "{stderr}"
+    );
+    // Help says "category", as README defines it, not "slot" or "attribute".
+    for cmd in [
+        &["registry", "add"][..],
+        &["sign"],
+        &["petition", "new"],
+        &["registry", "stats"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let help = ok(&args).to_lowercase();
+        assert!(
+            !help.contains("slot") && !help.contains("attribute"),
+            "{cmd:?}:\n{help}"
+        );
+    }
+    // A CSV without a column for every category warns.
+    let registry = dir.join("registry.json");
+    let csv = dir.join("status-only.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "commitment,status\n{},current\n",
+            field::to_hex(&Fr::from(31337u64))
+        ),
+    )
+    .unwrap();
+    let out = run(&["registry", "add", s(&registry), "--csv", s(&csv)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("has no column for ministry"), "{stderr}");
+}
+
+/// Issue 23: on a terminal, `sign` shows its phases and `audit` its progress against the total
+/// the header announces, with a whole-number rate.
+#[cfg(unix)]
+#[test]
+fn on_a_terminal_sign_shows_its_phases_and_audit_its_total() {
+    let f = fixture();
+    let tmp = scratch();
+    let dir = tmp.path();
+    for file in ["carol.id", "registry.json", "petition.json"] {
+        std::fs::copy(f.path(file), dir.join(file)).unwrap();
+    }
+    copy_dir(&f.path("keys"), &dir.join("keys"));
+    let mut command = bin();
+    command.current_dir(dir).args([
+        "sign",
+        "--identity",
+        "carol.id",
+        "--registry",
+        "registry.json",
+        "--petition",
+        "petition.json",
+        "--keys",
+        "keys",
+        "--out",
+        "c.sig",
+        "--disclose",
+        "status",
+    ]);
+    let mut session = rexpect::session::spawn_command(command, Some(60_000)).unwrap();
+    let mut seen = session.exp_string("proving").unwrap();
+    seen += &session.exp_eof().unwrap();
+    assert!(dir.join("c.sig").exists(), "{seen}");
+
+    let bundle = dir.join("b.jsonl");
+    build_bundle(f, &bundle, &three_sigs(f));
+    let mut command = bin();
+    command.args(["audit", s(&bundle), "--registrar-key", &f.registrar_pub]);
+    let mut session = rexpect::session::spawn_command(command, Some(60_000)).unwrap();
+    let seen = session.exp_eof().unwrap();
+    assert!(seen.contains("RESULT: bundle fully valid"), "{seen}");
+    // The bar, if it was drawn before the audit ended, counted against the announced 3.
+    if let Some(at) = seen.find("auditing") {
+        let bar = &seen[at..seen[at..].find('\n').map_or(seen.len(), |n| at + n)];
+        assert!(bar.contains("/3"), "{bar:?}");
+        if let Some(end) = bar.find("/s") {
+            let rate = bar[..end].rsplit([' ', ',']).next().unwrap_or_default();
+            assert!(
+                rate.chars().all(|c| c.is_ascii_digit()),
+                "rate not whole: {bar:?}"
+            );
+        }
+    }
 }

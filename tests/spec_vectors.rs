@@ -112,6 +112,27 @@ fn computed() -> Vec<(String, String)> {
         "receipt (petition 11..11, root 1, nullifier 2, comment \"hello\", mask 3, disclosed [1,7,0,0])",
         hex::encode(signature.receipt()),
     );
+    // §12 canonical schema JSON: labels that need every kind of escape, and ones that need none.
+    use undersign::registry::schema::{Schema, SlotSchema};
+    let labels = [
+        ("quote\"", 1u16),
+        ("back\\slash", 2),
+        ("ctl\u{1}\t\n", 3),
+        ("цяперашні", 4),
+        ("7", 5),
+        ("slash/del\u{7f}", 6),
+        ("emoji\u{1F600}", 7),
+    ];
+    let schema = Schema::new(vec![SlotSchema {
+        name: "status".into(),
+        labels: labels.iter().map(|(l, c)| ((*l).to_owned(), *c)).collect(),
+    }])
+    .unwrap();
+    put(
+        "schema canonical JSON, slot status with labels quote\" 1, back\\slash 2, ctl U+0001 U+0009 U+000A 3, цяперашні 4, 7 5, slash/del U+007F 6, emoji U+1F600 7 (hex)",
+        hex::encode(schema.canonical_json()),
+    );
+    put("schema hash of that schema", hex::encode(schema.hash()));
     // §17 ceremony: hash_to_g2 (compressed G2, §2), the phase-1 start hash, a beacon's d.
     use ark_serialize::CanonicalSerialize;
     use undersign::ceremony::hash_to_g2::hash_to_g2;

@@ -334,6 +334,7 @@ mod tests {
         AuditOptions {
             registrar_key: key,
             pinned_vk_hash: Some(generated.verifying_key_hash.clone()),
+            verifier: Default::default(),
         }
     }
 
@@ -395,12 +396,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(report.count, total as u64 - 4);
-        let rejected: Vec<(String, &str)> = report
-            .rejected
-            .iter()
-            .map(|r| (r.source.clone(), r.code))
-            .collect();
-        let line = |i: usize| format!("line {}", i + 1);
+        let rejected: Vec<(u64, &str)> = report.rejected.iter().map(|r| (r.line, r.code)).collect();
+        let line = |i: usize| i as u64 + 1;
         assert_eq!(
             rejected,
             vec![

@@ -7,6 +7,7 @@
 use crate::error::{CeremonyError, VerifyError};
 use crate::phase2::Beacon;
 use crate::{Hash, Phase1, Phase2};
+use ark_ec::AffineRepr;
 use rand::{CryptoRng, RngCore};
 use std::path::Path;
 use undersign_proof::encoding::verifying_key_hash;
@@ -78,8 +79,14 @@ pub fn verify_files<R: RngCore + CryptoRng>(
     phase1.verify(rng)?;
     let verified = phase2.verify(&phase1, &phase1_hash, rng)?;
     // Without a secret contribution in each phase, the toxic waste is public (phase 1 starts
-    // from τ = α = β = 1, phase 2 from δ = 1, and a beacon's δ is public).
-    if phase1.contributions().is_empty() {
+    // from τ = α = β = 1, phase 2 from δ = 1, and a beacon's δ is public). A phase 1 imported
+    // from a public powers of tau (SPEC.md §17.7) carries its contributors' secrets, unless it
+    // is itself the identity.
+    let imported_secrets = phase1.import().is_some_and(|i| {
+        let g1 = ark_bn254::G1Affine::generator();
+        i.tau_g1 != g1 && i.alpha_g1 != g1 && i.beta_g1 != g1
+    });
+    if phase1.contributions().is_empty() && !imported_secrets {
         return Err(VerifyError::NoSecretContribution { phase: 1 }.into());
     }
     if verified

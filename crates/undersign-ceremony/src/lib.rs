@@ -26,6 +26,7 @@ pub mod lagrange;
 pub mod phase1;
 pub mod phase2;
 pub mod pok;
+pub mod ptau;
 
 pub use error::{
     CeremonyError, ContributionCheck, FormatError, ParameterCheck, Secret, VerifyError,

@@ -23,6 +23,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// First 16 bytes of a phase-1 file.
 pub const MAGIC: &[u8; 16] = b"undersign-p1-v1\n";
+/// First 16 bytes of a phase-1 file started from a snarkjs `.ptau` file (`SPEC.md` §17.7).
+pub const MAGIC_IMPORTED: &[u8; 16] = b"undersign-p1-v2\n";
+/// blake3 `derive_key` context of the hash an imported transcript starts from.
+pub const IMPORT_CONTEXT: &str = "undersign v1 ceremony phase1 import";
+/// Bytes of the import block of an imported transcript.
+pub const IMPORT_LEN: usize = 64 + 4 + 3 * G1_LEN + 2 * G2_LEN;
 /// Smallest supported `power`.
 pub const MIN_POWER: u32 = 4;
 /// Largest supported `power` (2^16 powers: circuits of up to ~65,000 constraints).
@@ -115,6 +121,64 @@ impl Contribution {
     }
 }
 
+/// Where an imported transcript started (`SPEC.md` §17.7): the `.ptau` file's blake2b-512
+/// hash, its power, and the leading values of the parameters taken from it (the "before"
+/// values of the first record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    /// blake2b-512 of the whole `.ptau` file.
+    pub ptau_blake2b: [u8; 64],
+    /// The `.ptau` file's power.
+    pub ptau_power: u32,
+    /// `tau_g1[1]` of the imported parameters.
+    pub tau_g1: G1Affine,
+    /// `alpha_tau_g1[0]`.
+    pub alpha_g1: G1Affine,
+    /// `beta_tau_g1[0]`.
+    pub beta_g1: G1Affine,
+    /// `tau_g2[1]`.
+    pub tau_g2: G2Affine,
+    /// `beta_g2`.
+    pub beta_g2: G2Affine,
+}
+
+impl Import {
+    /// The import block's bytes (`SPEC.md` §17.7).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(IMPORT_LEN);
+        out.extend_from_slice(&self.ptau_blake2b);
+        out.extend_from_slice(&self.ptau_power.to_le_bytes());
+        codec::put_points(&mut out, &[self.tau_g1, self.alpha_g1, self.beta_g1]);
+        codec::put_points(&mut out, &[self.tau_g2, self.beta_g2]);
+        out
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, FormatError> {
+        let mut ptau_blake2b = [0u8; 64];
+        ptau_blake2b.copy_from_slice(r.take(64, "the .ptau file's blake2b hash")?);
+        Ok(Import {
+            ptau_blake2b,
+            ptau_power: r.u32("the .ptau file's power")?,
+            tau_g1: r.g1("import tau_g1")?,
+            alpha_g1: r.g1("import alpha_g1")?,
+            beta_g1: r.g1("import beta_g1")?,
+            tau_g2: r.g2("import tau_g2")?,
+            beta_g2: r.g2("import beta_g2")?,
+        })
+    }
+
+    /// The leading values, G1 then G2.
+    fn leading(&self) -> (G1Affine, G1Affine, G1Affine, G2Affine, G2Affine) {
+        (
+            self.tau_g1,
+            self.alpha_g1,
+            self.beta_g1,
+            self.tau_g2,
+            self.beta_g2,
+        )
+    }
+}
+
 /// A contribution's secrets; zeroized when dropped.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub(crate) struct Secrets {
@@ -143,6 +207,8 @@ pub struct Phase1 {
     pub(crate) beta_tau_g1: Vec<G1Affine>,
     pub(crate) beta_g2: G2Affine,
     pub(crate) contributions: Vec<Contribution>,
+    /// Set when the transcript started from a `.ptau` file rather than the identity.
+    pub(crate) import: Option<Import>,
 }
 
 /// The prefix of a proof-of-knowledge challenge: previous hash ‖ secret id.
@@ -196,7 +262,48 @@ impl Phase1 {
             beta_tau_g1: vec![G1Affine::generator(); n],
             beta_g2: G2Affine::generator(),
             contributions: Vec::new(),
+            import: None,
         })
+    }
+
+    /// A new transcript of size `2^power` whose parameters are the first powers of a snarkjs
+    /// `.ptau` file (`SPEC.md` §17.7), and no contributions. Every point is validated; the
+    /// caller verifies the parameters ([`Phase1::verify`]) before using them.
+    pub fn import_ptau(path: &Path, power: u32) -> Result<Self, CeremonyError> {
+        check_power(power).map_err(CeremonyError::Parameter)?;
+        let p = crate::ptau::read_prefix(path, power)?;
+        let import = Import {
+            ptau_blake2b: p.blake2b,
+            ptau_power: p.ptau_power,
+            tau_g1: p.tau_g1[1],
+            alpha_g1: p.alpha_tau_g1[0],
+            beta_g1: p.beta_tau_g1[0],
+            tau_g2: p.tau_g2[1],
+            beta_g2: p.beta_g2,
+        };
+        Ok(Phase1 {
+            power,
+            tau_g1: p.tau_g1,
+            tau_g2: p.tau_g2,
+            alpha_tau_g1: p.alpha_tau_g1,
+            beta_tau_g1: p.beta_tau_g1,
+            beta_g2: p.beta_g2,
+            contributions: Vec::new(),
+            import: Some(import),
+        })
+    }
+
+    /// The `.ptau` origin of an imported transcript.
+    pub fn import(&self) -> Option<&Import> {
+        self.import.as_ref()
+    }
+
+    /// The leading values the first record starts from: the imported ones, or generators.
+    fn origin(&self) -> (G1Affine, G1Affine, G1Affine, G2Affine, G2Affine) {
+        let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
+        self.import
+            .as_ref()
+            .map_or((g1, g1, g1, g2, g2), Import::leading)
     }
 
     /// `power`: the transcript has `2^power` powers.
@@ -241,7 +348,13 @@ impl Phase1 {
 
     /// The hash a new transcript of this size starts from.
     pub fn start_hash(&self) -> Hash {
-        derive_hash(START_CONTEXT, &[&self.power.to_le_bytes()])
+        match &self.import {
+            None => derive_hash(START_CONTEXT, &[&self.power.to_le_bytes()]),
+            Some(import) => derive_hash(
+                IMPORT_CONTEXT,
+                &[&self.power.to_le_bytes(), &import.to_bytes()],
+            ),
+        }
     }
 
     /// The hash the next contribution must name as its previous: the last record's hash, or
@@ -329,7 +442,8 @@ impl Phase1 {
         // What each record must name as previous, and the leading values before it.
         let mut links = Vec::with_capacity(self.contributions.len());
         let mut expected_previous = self.start_hash();
-        let mut before = (g1, g1, g1);
+        let origin = self.origin();
+        let mut before = (origin.0, origin.1, origin.2);
         for c in &self.contributions {
             links.push((expected_previous, before));
             before = (c.tau_g1, c.alpha_g1, c.beta_g1);
@@ -422,12 +536,13 @@ impl Phase1 {
             return Err(fail(ParameterCheck::Generator("tau_g2")));
         }
         let last = self.contributions.last();
+        let origin = self.origin();
         let expected = (
-            last.map_or(g1, |c| c.tau_g1),
-            last.map_or(g1, |c| c.alpha_g1),
-            last.map_or(g1, |c| c.beta_g1),
-            last.map_or(g2, |c| c.tau_g2),
-            last.map_or(g2, |c| c.beta_g2),
+            last.map_or(origin.0, |c| c.tau_g1),
+            last.map_or(origin.1, |c| c.alpha_g1),
+            last.map_or(origin.2, |c| c.beta_g1),
+            last.map_or(origin.3, |c| c.tau_g2),
+            last.map_or(origin.4, |c| c.beta_g2),
         );
         for (what, ok) in [
             ("tau_g1[1]", self.tau_g1[1] == expected.0),
@@ -483,8 +598,19 @@ impl Phase1 {
 
     /// The file encoding (`SPEC.md` §17.4).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&self.parameter_bytes());
+        let mut out = match &self.import {
+            None => MAGIC.to_vec(),
+            Some(import) => {
+                let mut out = MAGIC_IMPORTED.to_vec();
+                out.extend_from_slice(&self.power.to_le_bytes());
+                out.extend_from_slice(&import.to_bytes());
+                out
+            }
+        };
+        let parameters = self.parameter_bytes();
+        // An imported file has its power before the import block, not again after it.
+        let skip = if self.import.is_some() { 4 } else { 0 };
+        out.extend_from_slice(&parameters[skip..]);
         out.extend_from_slice(&(self.contributions.len() as u32).to_le_bytes());
         for c in &self.contributions {
             out.extend_from_slice(&c.to_bytes());
@@ -496,12 +622,29 @@ impl Phase1 {
     /// canonical encoding. Does not verify (see [`Phase1::verify`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
         let mut r = Reader::new(bytes);
-        r.magic(MAGIC, "an undersign phase-1 transcript")?;
+        let imported = bytes.starts_with(MAGIC_IMPORTED);
+        r.magic(
+            if imported { MAGIC_IMPORTED } else { MAGIC },
+            "an undersign phase-1 transcript",
+        )?;
         let power = r.u32("the power")?;
         check_power(power).map_err(|reason| FormatError::InvalidValue {
             what: "power".into(),
             reason,
         })?;
+        let import = if imported {
+            let import = Import::read(&mut r)?;
+            let (a, b, c, d, e) = import.leading();
+            if a.is_zero() || b.is_zero() || c.is_zero() || d.is_zero() || e.is_zero() {
+                return Err(FormatError::InvalidValue {
+                    what: "the import block".into(),
+                    reason: "a leading value is the point at infinity".into(),
+                });
+            }
+            Some(import)
+        } else {
+            None
+        };
         let n = 1usize << power;
         let tau_g1 = r.g1_vec(2 * n - 1, "tau_g1")?;
         let tau_g2 = r.g2_vec(n, "tau_g2")?;
@@ -531,6 +674,7 @@ impl Phase1 {
             beta_tau_g1,
             beta_g2,
             contributions,
+            import,
         };
         codec::check_canonical(bytes, &phase1.to_bytes())?;
         Ok(phase1)
@@ -600,6 +744,64 @@ mod tests {
             Err(VerifyError::Contribution { index, check, .. }) => (index, check),
             other => panic!("expected a contribution failure, got {other:?}"),
         }
+    }
+
+    /// A `.ptau` file (as snarkjs lays it out) holding `p`'s parameters.
+    fn ptau_of(p: &Phase1) -> tempfile::NamedTempFile {
+        let bytes = crate::ptau::tests::write_ptau(
+            p.power,
+            &p.tau_g1,
+            &p.tau_g2,
+            &p.alpha_tau_g1,
+            &p.beta_tau_g1,
+            &p.beta_g2,
+        );
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), bytes).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_ptau_file_imports_verifies_round_trips_and_takes_contributions() {
+        let source = three_party(5);
+        let file = ptau_of(&source);
+        let mut p = Phase1::import_ptau(file.path(), 4).unwrap();
+        p.verify(&mut rng(0)).unwrap();
+        assert_eq!(p.tau_g1[..], source.tau_g1[..31]);
+        assert_eq!(p.beta_g2, source.beta_g2);
+        let import = p.import().unwrap();
+        assert_eq!(import.ptau_power, 5);
+        let expected: [u8; 64] = {
+            use blake2::Digest;
+            blake2::Blake2b512::digest(std::fs::read(file.path()).unwrap()).into()
+        };
+        assert_eq!(import.ptau_blake2b, expected);
+        assert_eq!(Phase1::from_bytes(&p.to_bytes()).unwrap(), p);
+        assert!(p.to_bytes().starts_with(MAGIC_IMPORTED));
+        // The import is bound into the chain: another origin gives another start hash.
+        assert_ne!(p.start_hash(), Phase1::new(4).unwrap().start_hash());
+        p.contribute(&mut rng(7)).unwrap();
+        p.verify(&mut rng(1)).unwrap();
+        assert_eq!(Phase1::from_bytes(&p.to_bytes()).unwrap(), p);
+
+        // A different claimed origin breaks the first record.
+        let mut forged = p.clone();
+        forged.import.as_mut().unwrap().alpha_g1 = G1Affine::generator();
+        assert!(forged.verify(&mut rng(2)).is_err());
+        // Without records, the parameters must be the imported ones.
+        let mut bare = Phase1::import_ptau(file.path(), 4).unwrap();
+        bare.import.as_mut().unwrap().tau_g1 = G1Affine::generator();
+        assert!(bare.verify(&mut rng(3)).is_err());
+        // A .ptau whose powers are not powers of one tau imports but does not verify.
+        let mut broken = source.clone();
+        broken.tau_g1[7] = broken.tau_g1[8];
+        let bad = Phase1::import_ptau(ptau_of(&broken).path(), 4).unwrap();
+        assert!(matches!(
+            bad.verify(&mut rng(4)),
+            Err(VerifyError::Parameters { .. })
+        ));
+        // Asking for more powers than the file has is refused.
+        assert!(Phase1::import_ptau(file.path(), 6).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! zeroizing memory inside the library and are never printed.
 
 use crate::cli::{CeremonyCommand, Phase1Command, Phase2Command};
-use crate::commands::{refuse_overwrite, spinner};
+use crate::ui::{refuse_overwrite, spinner};
 use crate::EXIT_REJECTED;
 use anyhow::{anyhow, Context, Result};
 use rand::rngs::OsRng;
@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use undersign_ceremony::export::{self, VerifiedCeremony};
 use undersign_ceremony::phase2::Beacon;
 use undersign_ceremony::{short_hash, CeremonyError, Hash, Phase1, Phase2};
+use undersign_tally::bundle::{AuditReport, Problem};
 
 /// Runs one ceremony command.
 pub fn run(command: CeremonyCommand) -> Result<ExitCode> {
@@ -73,6 +74,12 @@ fn phase1(command: Phase1Command) -> Result<ExitCode, CeremonyError> {
             phase1.write(&out)?;
             published(&record, phase1.contributions().len(), &out);
         }
+        Phase1Command::Import {
+            ptau,
+            power,
+            out,
+            force,
+        } => import(&ptau, power, &out, force)?,
         Phase1Command::Verify { transcript } => {
             let (phase1, hash) = Phase1::read(&transcript)?;
             let bar = spinner("verifying phase 1");
@@ -83,6 +90,34 @@ fn phase1(command: Phase1Command) -> Result<ExitCode, CeremonyError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Imports a `.ptau` file, verifies the powers taken from it and writes the transcript.
+fn import(ptau: &Path, power: u32, out: &Path, force: bool) -> Result<(), CeremonyError> {
+    refuse(out, force)?;
+    let bar = spinner("reading and checking the .ptau file");
+    let phase1 = Phase1::import_ptau(ptau, power);
+    let phase1 = phase1.and_then(|p| {
+        p.verify(&mut OsRng)?;
+        Ok(p)
+    });
+    bar.finish_and_clear();
+    let phase1 = phase1?;
+    let hash = phase1.write(out)?;
+    if let Some(import) = phase1.import() {
+        println!(
+            "phase-1 transcript started in {} from 2^{power} of the 2^{} powers of {}",
+            out.display(),
+            import.ptau_power,
+            ptau.display()
+        );
+        println!(
+            ".ptau blake2b-512: {} (compare it with the published hash)",
+            ::hex::encode(import.ptau_blake2b)
+        );
+    }
+    println!("file hash: {}", hex(&hash));
+    Ok(())
 }
 
 fn refuse(path: &Path, force: bool) -> Result<(), CeremonyError> {
@@ -96,11 +131,18 @@ fn print_phase1(phase1: &Phase1, hash: &Hash) {
         phase1.contributions().len(),
         hex(hash)
     );
+    if let Some(import) = phase1.import() {
+        println!(
+            "  started from a .ptau file (2^{} powers), blake2b-512 {}",
+            import.ptau_power,
+            ::hex::encode(import.ptau_blake2b)
+        );
+    }
     for (i, c) in phase1.contributions().iter().enumerate() {
         let h = c.hash();
         println!("  #{:<3} {}   {}", i + 1, short_hash(&h), hex(&h));
     }
-    if phase1.contributions().is_empty() {
+    if phase1.contributions().is_empty() && phase1.import().is_none() {
         println!(
             "WARNING: no contributions yet. Its secrets are public (all 1): keys built on it \
              alone let anyone forge. Have at least one contributor run `phase1 contribute`."
@@ -250,7 +292,18 @@ fn print_verified(v: &VerifiedCeremony) {
 /// Prints why an audit counts nothing because of the ceremony, and returns the exit code.
 fn ceremony_fatal(reason: &str, json: bool) -> ExitCode {
     if json {
-        println!("{}", serde_json::json!({ "fatal": reason }));
+        // The bundle is not read: the report holds the fatal problem and nothing else.
+        let report = AuditReport::fatal_before_header(
+            Problem {
+                code: "ceremony_invalid",
+                message: reason.to_owned(),
+            },
+            true,
+        );
+        match crate::report::to_json(&report, None) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("error: {e}"),
+        }
     } else {
         println!("CEREMONY INVALID: {reason}\nNothing was counted.");
     }

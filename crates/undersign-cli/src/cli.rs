@@ -80,6 +80,9 @@ pub enum Command {
     ///
     /// Example: undersign demo --members 1000 --signers 100
     Demo(DemoArgs),
+    /// Export the verifying key and proofs for other tools (snarkjs), to check without this code.
+    #[command(subcommand)]
+    Export(crate::export::ExportCommand),
     /// Run the collector: an HTTP service that verifies, stores and counts signatures.
     ///
     /// Creates DATA (0700), its database and the organizer token DATA/token (0600) at first
@@ -87,6 +90,16 @@ pub enum Command {
     ///
     /// Example: undersign serve --data collector/ --keys keys/ --listen 127.0.0.1:8080
     Serve(ServeArgs),
+    /// Publish the tally page: audit a bundle and, only if it is fully valid, write a static
+    /// site with the page (English, Belarusian, Russian), the bundle and every file needed to
+    /// check it, and the exact audit command.
+    ///
+    /// The page needs no JavaScript and loads nothing from other hosts: serve the directory
+    /// from any static host. Exit status: 0 published, 1 the bundle does not audit fully
+    /// valid (nothing written), 2 usage error, unreadable input or a non-empty --out.
+    ///
+    /// Example: undersign publish bundle.jsonl --registrar-key 3b6a... --registry registry.json --out site/
+    Publish(PublishArgs),
     /// Submit a signature file to a collector and print the receipt.
     ///
     /// Exit status: 0 stored (or already stored identically), 1 refused by the collector,
@@ -94,6 +107,17 @@ pub enum Command {
     ///
     /// Example: undersign submit sig.json --to http://abc...xyz.onion --proxy socks5h://127.0.0.1:9050
     Submit(SubmitArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: undersign completions bash > ~/.local/share/bash-completion/completions/undersign
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from this help.
+    ///
+    /// Example: undersign man > undersign.1 && man ./undersign.1
+    Man,
 }
 
 /// `undersign serve`.
@@ -135,6 +159,49 @@ pub struct ServeArgs {
     /// Bundle downloads streamed at once; more get 503.
     #[arg(long, default_value_t = 1024)]
     pub max_downloads: usize,
+    /// The JavaScript auditor built for the browser (verifiers/js: `npm run build:web` writes
+    /// dist/undersign-audit-worker.js): served with a "verify in your browser" page per
+    /// petition, /petitions/{id}/verify, linked from its tally page.
+    #[arg(long, value_name = "FILE")]
+    pub web_auditor: Option<PathBuf>,
+}
+
+/// `undersign publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Bundle file (JSON Lines).
+    pub bundle: PathBuf,
+    /// The registrar's Ed25519 public key (64 hex digits), obtained independently.
+    #[arg(long)]
+    pub registrar_key: String,
+    /// Directory to write the site into (created; an existing non-empty one needs --force).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The public registry: published beside the bundle, and each disclosed group's anonymity
+    /// set is shown.
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
+    /// Expected verifying key hash (pins the proving system's keys; the page and the audit
+    /// command say so).
+    #[arg(long)]
+    pub vk_hash: Option<String>,
+    /// Ceremony transcript directory (phase1.bin and phase2.bin): verify it, pin the
+    /// verifying key it produced, list its contribution hashes on the page and publish the
+    /// transcript beside the bundle.
+    #[arg(long)]
+    pub ceremony: Option<PathBuf>,
+    /// Language of index.html: en, be or ru (every language is written as index.LANG.html).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// The JavaScript auditor built for the browser (verifiers/js: `npm run build:web` writes
+    /// dist/undersign-audit-worker.js): published beside the bundle with verify.html, a page
+    /// that checks the bundle in the reader's browser, linked from the tally page.
+    #[arg(long, value_name = "FILE")]
+    pub web_auditor: Option<PathBuf>,
+    /// Replace a site an earlier publish wrote in --out (a directory of other files is never
+    /// replaced).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `undersign submit`.
@@ -163,6 +230,10 @@ pub struct SetupArgs {
     /// 32-byte seed as 64 hex digits (default: random from the OS).
     #[arg(long)]
     pub seed: Option<String>,
+    /// Replace keys already in --out. Every petition opened with the old keys stops working
+    /// (signing, bundling and verifying need the keys it names).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `undersign identity ...`.
@@ -201,6 +272,48 @@ pub enum IdentityCommand {
         /// passphrase is asked on the terminal.
         #[arg(long, value_name = "FILE|-")]
         passphrase_file: Option<PathBuf>,
+        /// Print one JSON object (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the identity's recovery phrase (24 words) to write on paper and keep hidden.
+    ///
+    /// Anyone holding the words can find every petition you sign, like the file itself. The
+    /// phrase is printed only on a terminal; --out writes it to a new 0600 file instead.
+    ///
+    /// Example: undersign identity backup me.id
+    Backup {
+        /// Identity file.
+        identity: PathBuf,
+        /// Passphrase file ("-": standard input), if the identity is encrypted.
+        #[arg(long, value_name = "FILE|-")]
+        passphrase_file: Option<PathBuf>,
+        /// Write the phrase to this new file (0600) instead of the terminal.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rebuild an identity file from its recovery phrase (the same commitment: no need to ask
+    /// the registrar for a new identity).
+    ///
+    /// The words are asked on the terminal (not echoed) unless --phrase-file is given.
+    ///
+    /// Example: undersign identity restore --out me.id
+    Restore {
+        /// Identity file to create.
+        #[arg(long)]
+        out: PathBuf,
+        /// Read the words from this file ("-": standard input).
+        #[arg(long, value_name = "FILE|-")]
+        phrase_file: Option<PathBuf>,
+        /// Read the new file's passphrase from this file's first line ("-": standard input).
+        #[arg(long, value_name = "FILE|-")]
+        passphrase_file: Option<PathBuf>,
+        /// Write the secret unencrypted (for tests).
+        #[arg(long, conflicts_with = "passphrase_file")]
+        unencrypted: bool,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
     },
     /// Encrypt an unencrypted identity file in place (atomically: the plain file is replaced).
     ///
@@ -249,8 +362,8 @@ pub struct SignArgs {
     /// A comment to attach (bound to the proof; public).
     #[arg(long)]
     pub comment: Option<String>,
-    /// Slots to disclose, by name or number, comma-separated ("none" for none). Default: the
-    /// petition's slots that keep the anonymity set at or above the threshold.
+    /// Categories to disclose, by name or number, comma-separated ("none" for none). Default:
+    /// the petition's categories that keep the anonymity set at or above the threshold.
     #[arg(long)]
     pub disclose: Option<String>,
     /// Smallest acceptable anonymity set.
@@ -263,6 +376,13 @@ pub struct SignArgs {
     /// nothing is written to disk.
     #[arg(long, required_unless_present = "submit")]
     pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object (for scripts) instead of text; not with --submit (`undersign
+    /// submit` prints the receipt).
+    #[arg(long, conflicts_with = "submit")]
+    pub json: bool,
     /// Submit the signature to the collector at this base URL and print the receipt.
     #[arg(long)]
     pub submit: Option<String>,
@@ -284,6 +404,17 @@ pub enum RegistrarCommand {
         /// Replace an existing file.
         #[arg(long)]
         force: bool,
+        /// Print one JSON object (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the public key of a registrar key file again (64 hex digits), to publish it or
+    /// to pass to `audit --registrar-key`.
+    ///
+    /// Example: undersign registrar pubkey registrar.key
+    Pubkey {
+        /// Registrar key file.
+        key: PathBuf,
     },
 }
 
@@ -294,7 +425,7 @@ pub enum RegistryCommand {
     ///
     /// Example: undersign registry init --schema schema.json --depth 20 --out registry.json
     Init {
-        /// Schema file naming the slots and code labels.
+        /// Schema file naming the categories and their values.
         #[arg(long)]
         schema: PathBuf,
         /// Tree depth.
@@ -303,8 +434,11 @@ pub enum RegistryCommand {
         /// Registry file to create.
         #[arg(long)]
         out: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
     },
-    /// Add members: one by commitment and attributes, or many from a CSV file.
+    /// Add members: one by commitment and categories, or many from a CSV file.
     ///
     /// Example: undersign registry add registry.json --commitment 0x12... --attr status=current --attr ministry=health
     Add {
@@ -313,22 +447,54 @@ pub enum RegistryCommand {
         /// The member's commitment (from `undersign identity show`).
         #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
         commitment: Option<String>,
-        /// An attribute as slot=label (or slot=code); repeat for each slot.
+        /// A category's value as category=value (the value's label or code); repeat for each
+        /// category.
         #[arg(long = "attr")]
         attrs: Vec<String>,
-        /// CSV file with a header `commitment,<slot>,...`; all rows or none are added.
+        /// CSV file with a header `commitment,<category>,...`; all rows or none are added.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Add members with unset categories (or a CSV without a column for every category)
+        /// without a warning. "Unset" is a value of its own: a member with it may be alone in
+        /// their disclosed group.
+        #[arg(long)]
+        allow_unset: bool,
+        /// Print one JSON object (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove a member: the leaf becomes 0 and the commitment is forgotten.
     ///
-    /// Example: undersign registry remove registry.json --index 17
+    /// Example: undersign registry remove registry.json --commitment 0x12...
     Remove {
         /// Registry file.
         registry: PathBuf,
-        /// Leaf index of the member.
+        /// Position (leaf index) of the member.
+        #[arg(
+            long,
+            required_unless_present = "commitment",
+            conflicts_with = "commitment"
+        )]
+        index: Option<u64>,
+        /// The member's commitment.
         #[arg(long)]
-        index: u64,
+        commitment: Option<String>,
+        /// Print one JSON object (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find a member by commitment: prints its position and categories (exit 1 if absent).
+    ///
+    /// Example: undersign registry find registry.json --commitment 0x12...
+    Find {
+        /// Registry file.
+        registry: PathBuf,
+        /// The commitment to look for.
+        #[arg(long)]
+        commitment: String,
+        /// Print one JSON object (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Sign a checkpoint of the registry's current root.
     ///
@@ -339,8 +505,15 @@ pub enum RegistryCommand {
         /// Registrar key file.
         #[arg(long)]
         key: PathBuf,
+        /// Sign a checkpoint even if no member was added or removed since the last one (its
+        /// root repeats the last one's; useful only to record a later time).
+        #[arg(long)]
+        unchanged: bool,
+        /// Print one JSON object (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
     },
-    /// Members per slot value, to compare with public staff figures.
+    /// Members per category value, to compare with public staff figures.
     ///
     /// Example: undersign registry stats registry.json
     Stats {
@@ -368,7 +541,8 @@ pub enum PetitionCommand {
         /// File with the petition's text.
         #[arg(long)]
         text_file: PathBuf,
-        /// Slots signers may disclose, comma-separated names or numbers ("none" for none).
+        /// Categories signers may disclose, comma-separated names or numbers ("none" for
+        /// none).
         #[arg(long)]
         disclose: String,
         /// Key directory whose verifying key signatures must use (its hash goes in the petition).
@@ -386,6 +560,12 @@ pub enum PetitionCommand {
         /// Petition file to create.
         #[arg(long)]
         out: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -405,9 +585,16 @@ pub enum BundleCommand {
         /// Key directory (its verifying key is embedded).
         #[arg(long)]
         keys: PathBuf,
-        /// Bundle file to write.
+        /// Bundle file to write (never one of the signature files).
         #[arg(long)]
         out: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
+
         /// Signature files.
         #[arg(required = true)]
         signatures: Vec<PathBuf>,
@@ -428,6 +615,9 @@ pub struct VerifyArgs {
     /// Key directory.
     #[arg(long)]
     pub keys: PathBuf,
+    /// Print one JSON object (for scripts) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `undersign audit`.
@@ -451,6 +641,10 @@ pub struct AuditArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Check proofs with arkworks' own point decoding and `Groth16::verify`, one by one,
+    /// instead of the fast paths (slower; the report is the same).
+    #[arg(long)]
+    pub reference: bool,
 }
 
 /// `undersign ceremony ...`.
@@ -503,6 +697,23 @@ pub enum Phase1Command {
     Verify {
         /// Transcript file.
         transcript: PathBuf,
+    },
+    /// Start a phase-1 transcript from the first 2^POWER powers of a snarkjs .ptau file (a
+    /// public powers-of-tau ceremony); its blake2b hash is bound into the transcript.
+    ///
+    /// Example: undersign ceremony phase1 import powersOfTau28_hez_final_13.ptau --power 13 --out phase1-0.bin
+    Import {
+        /// The snarkjs powers-of-tau file (.ptau).
+        ptau: PathBuf,
+        /// log2 of the number of powers to take (4 to 16; at most the file's power).
+        #[arg(long)]
+        power: u32,
+        /// Transcript file to create.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -597,9 +808,12 @@ pub struct BenchDataArgs {
     /// Tree depth.
     #[arg(long, default_value_t = 20)]
     pub depth: u32,
-    /// Output directory (keys, registry, petition, bundle.jsonl).
+    /// Output directory (keys, registry, petition, bundle.jsonl): new or empty.
     #[arg(long)]
     pub out: PathBuf,
+    /// Write into --out even if it holds files (they are replaced).
+    #[arg(long)]
+    pub force: bool,
     /// Development-setup seed, 64 hex digits.
     #[arg(
         long,
@@ -620,7 +834,10 @@ pub struct DemoArgs {
     /// Tree depth.
     #[arg(long, default_value_t = 20)]
     pub depth: u32,
-    /// Directory for the demo's files (default: a new temporary directory).
+    /// Directory for the demo's files, new or empty (default: a new temporary directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Write into --dir even if it holds files (they are replaced).
+    #[arg(long)]
+    pub force: bool,
 }

@@ -2,8 +2,9 @@
 //! individual commands.
 
 use crate::cli::DemoArgs;
-use crate::commands::{counter, spinner};
+use crate::publish;
 use crate::report;
+use crate::ui::{counter, spinner};
 use crate::workflow::{self, SignRequest};
 use anyhow::{bail, Context, Result};
 use rand::rngs::OsRng;
@@ -101,6 +102,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     }
     let dir = match &args.dir {
         Some(d) => {
+            crate::ui::refuse_non_empty_dir(d, args.force)?;
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
             d.clone()
         }
@@ -236,7 +238,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             };
             let outcome = workflow::sign(&request, &signing_keys, &mut OsRng);
             bar.inc(1);
-            outcome.map(|o| (n, o))
+            outcome.map(|o| (n, o)).map_err(anyhow::Error::from)
         })
         .collect();
     bar.finish_and_clear();
@@ -278,6 +280,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let options = AuditOptions {
         registrar_key: registrar.public_key(),
         pinned_vk_hash: Some(manifest.verifying_key.blake3.clone()),
+        verifier: Default::default(),
     };
     let audit = workflow::audit_file(&bundle_path, &options, &mut |_| {})?;
     let anonymity = report::anonymity_sets(&audit, &registry);
@@ -295,6 +298,31 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             audit.count,
             expected
         );
+    }
+
+    // 7. The organizer publishes the tally page as a static site.
+    let site = dir.join("site");
+    let request = publish::SiteRequest {
+        bundle: &bundle_path,
+        options: AuditOptions {
+            registrar_key: registrar.public_key(),
+            pinned_vk_hash: Some(manifest.verifying_key.blake3.clone()),
+            verifier: Default::default(),
+        },
+        registry: Some((&registry, &registry_path)),
+        ceremony: None,
+        web_auditor: None,
+        langs: &undersign_page::LANGS,
+        out: &site,
+        force: true,
+    };
+    match publish::write_site(&request)? {
+        publish::SiteOutcome::Published { index, .. } => println!(
+            "\n7. Organizer published the tally page (no JavaScript, nothing from other hosts;\n   \
+             English, Belarusian, Russian) with the bundle and the files to check it:\n   {}",
+            index.display()
+        ),
+        publish::SiteOutcome::Refused(_) => bail!("the demo bundle does not audit fully valid"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,6 @@ use std::fmt::Write;
 use undersign_core::attributes::{Attributes, Mask};
 use undersign_registry::anonymity::anonymity_set;
 use undersign_registry::registry::Registry;
-use undersign_registry::schema::Schema;
 use undersign_tally::bundle::AuditReport;
 
 /// `text` with control characters escaped, so a bundle cannot rewrite the auditor's terminal.
@@ -23,14 +22,7 @@ pub fn clean(text: &str) -> String {
         .collect()
 }
 
-/// The name of `slot` in `schema`, or `slotN`.
-pub fn slot_name(schema: &Schema, slot: usize) -> String {
-    schema
-        .slots()
-        .get(slot)
-        .map(|s| s.name.clone())
-        .unwrap_or_else(|| format!("slot{slot}"))
-}
+pub use undersign_workflow::{slot_name, window_text};
 
 /// Anonymity set of one disclosed group.
 #[derive(Debug, Clone, Serialize)]
@@ -77,34 +69,36 @@ pub fn anonymity_sets(report: &AuditReport, registry: &Registry) -> Vec<GroupAno
         .collect()
 }
 
-/// The report as one JSON object (`count`, `breakdown`, `rejected`, ...).
+/// The report as one JSON object, keys in the order of `SPEC.md` §15.4.
 pub fn to_json(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Result<String> {
     #[derive(Serialize)]
     struct Out<'a> {
-        valid: bool,
         #[serde(flatten)]
         report: &'a AuditReport,
         #[serde(skip_serializing_if = "Option::is_none")]
         anonymity_sets: Option<&'a [GroupAnonymity]>,
     }
     Ok(serde_json::to_string_pretty(&Out {
-        valid: report.is_clean(),
         report,
         anonymity_sets: anonymity,
     })?)
 }
 
+/// Distinct comments the text report lists (the JSON lists all tracked ones).
+const MAX_COMMENTS_SHOWN: usize = 50;
+
 /// The report as plain-text tables.
 pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "petition:      {} ({})",
-        clean(&report.title),
-        report.petition
-    );
-    let _ = writeln!(out, "verifying key: {}", report.verifying_key_hash);
-    if !report.verifying_key_pinned {
+    if let Some(id) = &report.petition {
+        let title = report.title.as_deref().map(clean);
+        let title = title.as_deref().unwrap_or("(petition not readable)");
+        let _ = writeln!(out, "petition:      {title} ({id})");
+    }
+    if let Some(hash) = &report.verifying_key_hash {
+        let _ = writeln!(out, "verifying key: {hash}");
+    }
+    if report.verifying_key_hash.is_some() && !report.verifying_key_pinned {
         let _ = writeln!(
             out,
             "               NOT PINNED: whoever made these keys could forge signatures; pass \
@@ -114,20 +108,20 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
     if let Some(seq) = report.newest_checkpoint {
         let _ = writeln!(out, "checkpoints:   0 to {seq}, signed by the registrar");
     }
-    let _ = writeln!(
-        out,
-        "accepted:      {} (the breakdown is of members' categories as the registrar recorded \
-         them there)",
-        window_text(
-            report.accepted_checkpoints.min,
-            report.accepted_checkpoints.max
-        )
-    );
+    if let Some(window) = &report.accepted_checkpoints {
+        let _ = writeln!(
+            out,
+            "accepted:      {} (the breakdown is of members' categories as the registrar \
+             recorded them there)",
+            window_text(window.min, window.max)
+        );
+    }
     if let Some(fatal) = &report.fatal {
         let _ = writeln!(
             out,
-            "\nBUNDLE INVALID: {}\nNothing was counted.",
-            clean(fatal)
+            "\nBUNDLE INVALID ({}): {}\nNothing was counted.",
+            fatal.code,
+            clean(&fatal.message)
         );
         return out;
     }
@@ -168,6 +162,27 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
             );
         }
     }
+    if report.comments_total > 0 {
+        let _ = writeln!(
+            out,
+            "\n  comments ({}; public text, as written):",
+            plural(
+                report.comments_total,
+                "signature has one",
+                "signatures have one"
+            )
+        );
+        for comment in report.comments.iter().take(MAX_COMMENTS_SHOWN) {
+            let _ = writeln!(out, "    {:>6}  {}", comment.count, clean(&comment.text));
+        }
+        let more = report.comments.len().saturating_sub(MAX_COMMENTS_SHOWN);
+        if more > 0 {
+            let _ = writeln!(
+                out,
+                "    ... and {more} more distinct comments (--json lists them)"
+            );
+        }
+    }
     if let Some(groups) = anonymity {
         let _ = writeln!(
             out,
@@ -185,8 +200,9 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
             };
             let _ = writeln!(
                 out,
-                "    {name}: {} signatures, anonymity set {}",
-                g.signatures, g.anonymity_set
+                "    {name}: {}, anonymity set {}",
+                plural(g.signatures, "signature", "signatures"),
+                g.anonymity_set
             );
         }
     }
@@ -196,7 +212,7 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
             let _ = writeln!(out, "  {code}: {count}");
         }
         for r in &report.rejected {
-            let _ = writeln!(out, "  {}: {}", r.source, clean(&r.reason));
+            let _ = writeln!(out, "  line {}: {}", r.line, clean(&r.reason));
         }
         let unlisted = report.rejected_total - report.rejected.len() as u64;
         if unlisted > 0 {
@@ -206,7 +222,7 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
     if !report.problems.is_empty() {
         let _ = writeln!(out, "\nproblems with the bundle:");
         for p in &report.problems {
-            let _ = writeln!(out, "  {}", clean(p));
+            let _ = writeln!(out, "  {}", clean(&p.message));
         }
     }
     let _ = writeln!(
@@ -219,15 +235,6 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
         }
     );
     out
-}
-
-/// The petition's window of checkpoints in words.
-pub fn window_text(min: u64, max: Option<u64>) -> String {
-    match max {
-        Some(max) if max == min => format!("checkpoint {min} only"),
-        Some(max) => format!("checkpoints {min} to {max}"),
-        None => format!("checkpoint {min} and every later one"),
-    }
 }
 
 /// `count` and the singular or plural noun phrase: "1 member was", "3 members were".

@@ -4,8 +4,10 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Writes `bytes` to `path` atomically. With `private`, the file is created readable and
-/// writable by its owner only (0600 on Unix) before any byte is written.
+/// Writes `bytes` to `path` atomically. With `private` (secrets: identities, registrar keys,
+/// ceremony secrets), the file is created readable and writable by its owner only (0600 on
+/// Unix) before any byte is written; otherwise (files meant to be published: registries,
+/// petitions, bundles, keys, checkpoints) it is created 0644, less the process's umask.
 pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> {
     write_atomic_with(path, private, |out| out.write_all(bytes))
 }
@@ -23,13 +25,29 @@ where
     let mut builder = tempfile::Builder::new();
     builder.prefix(".undersign-tmp-");
     #[cfg(unix)]
-    if private {
+    {
         use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o600));
+        // The temporary file is created with this mode (and the umask applied), so a secret
+        // is never readable by others, even for a moment; tempfile's own default is 0600.
+        let mode = if private { 0o600 } else { 0o644 };
+        builder.permissions(std::fs::Permissions::from_mode(mode));
     }
     #[cfg(not(unix))]
     let _ = private;
-    let file = builder.tempfile_in(dir)?;
+    // tempfile names its temporary file in errors; the user never chose that name.
+    let file = builder.tempfile_in(dir).map_err(|e| {
+        let reason = match e.kind() {
+            io::ErrorKind::NotFound => "the directory does not exist".to_owned(),
+            io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_owned(),
+            io::ErrorKind::StorageFull => "no space left on the device".to_owned(),
+            kind => kind.to_string(),
+        };
+        io::Error::new(
+            e.kind(),
+            format!("{reason} (creating a file in {})", dir.display()),
+        )
+    })?;
     {
         let mut out = io::BufWriter::new(file.as_file());
         write(&mut out)?;
@@ -66,6 +84,33 @@ mod tests {
         assert!(result.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn errors_never_name_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing-dir").join("f.json");
+        let err = write_atomic(&path, b"x", false).unwrap_err().to_string();
+        assert!(!err.contains(".undersign-tmp-"), "{err}");
+        assert!(err.contains("missing-dir"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn public_files_are_readable_by_others_and_never_writable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("public");
+        write_atomic(&path, b"p", false).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        // 0644 less the umask (CI's is 022): owner read-write, nobody else writes.
+        assert_eq!(mode & 0o600, 0o600, "{mode:o}");
+        assert_eq!(mode & 0o133, 0, "{mode:o}");
+        assert_ne!(
+            mode & 0o044,
+            0,
+            "{mode:o}: published files must be readable by others"
+        );
     }
 
     #[cfg(unix)]

@@ -5,11 +5,14 @@
 
 pub mod atomic;
 pub mod attributes;
-pub mod cpu;
 pub mod field;
 pub mod identity;
 pub mod merkle;
-pub mod poseidon;
 pub mod scope;
+
+/// Run-time CPU checks, from `undersign-bn254`.
+pub use undersign_bn254::cpu;
+/// Poseidon (`SPEC.md` §Poseidon), from its own crate `undersign-poseidon`.
+pub use undersign_poseidon as poseidon;
 
 pub use ark_bn254::Fr;

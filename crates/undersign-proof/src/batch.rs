@@ -18,18 +18,16 @@
 use crate::miller;
 use crate::verifier::Verifier;
 use crate::{Proof, PublicInputs};
-use ark_bn254::{
-    g1::Config as G1Config, Bn254, Config, Fq12, Fr, G1Affine, G1Projective, G2Affine,
-};
+use ark_bn254::{Bn254, Config, Fq12, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::bn::G2Prepared;
 use ark_ec::pairing::{MillerLoopOutput, Pairing};
-use ark_ec::scalar_mul::glv::GLVConfig;
 use ark_ec::{CurveGroup, VariableBaseMSM};
-use ark_ff::{AdditiveGroup, CyclotomicMultSubgroup, One, PrimeField, Zero};
+use ark_ff::{CyclotomicMultSubgroup, One, PrimeField, Zero};
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use undersign_bn254::glv;
 
 /// A proof with the public inputs it claims.
 pub type Item = (Proof, PublicInputs);
@@ -273,24 +271,12 @@ impl Coefficient {
 
     /// The coefficient as a scalar: `a + λ·b`.
     fn scalar(self) -> Fr {
-        Fr::from(self.a) + <G1Config as GLVConfig>::LAMBDA * Fr::from(self.b)
+        glv::scalar(self.a, self.b)
     }
 
-    /// `(a + λ·b)·P` as `a·P + b·φ(P)`: one joint double-and-add over 64 bits.
+    /// `(a + λ·b)·P` as `a·P + b·φ(P)` (`undersign_bn254::glv`).
     fn mul(self, point: &G1Affine) -> G1Projective {
-        let phi = <G1Config as GLVConfig>::endomorphism_affine(point);
-        let both = *point + phi;
-        let mut acc = G1Projective::zero();
-        for bit in (0..64).rev() {
-            acc.double_in_place();
-            match ((self.a >> bit) & 1 == 1, (self.b >> bit) & 1 == 1) {
-                (true, true) => acc += both,
-                (true, false) => acc += point,
-                (false, true) => acc += phi,
-                (false, false) => {}
-            }
-        }
-        acc
+        glv::mul_split(self.a, self.b, point)
     }
 }
 
@@ -360,7 +346,7 @@ fn combined_check(verifier: &Verifier, items: &[Item], coefficients: &[Coefficie
     let mut c_scalars = Vec::with_capacity(2 * items.len());
     for ((proof, _), coefficient) in items.iter().zip(coefficients) {
         c_points.push(proof.c);
-        c_points.push(<G1Config as GLVConfig>::endomorphism_affine(&proof.c));
+        c_points.push(glv::endomorphism(&proof.c));
         c_scalars.push(Fr::from(coefficient.a));
         c_scalars.push(Fr::from(coefficient.b));
     }
@@ -624,35 +610,6 @@ mod tests {
             assert!(search(n, &mut oracle).is_empty());
             assert_eq!(oracle.checks, vec![0..n]);
             assert!(oracle.singles.is_empty());
-        }
-    }
-
-    #[test]
-    fn endomorphism_multiplies_by_lambda() {
-        let mut rng = ChaCha20Rng::seed_from_u64(3);
-        for _ in 0..8 {
-            let p = (G1Projective::generator() * Fr::rand(&mut rng)).into_affine();
-            let phi = <G1Config as GLVConfig>::endomorphism_affine(&p);
-            assert_eq!(G1Projective::from(phi), p * <G1Config as GLVConfig>::LAMBDA);
-        }
-    }
-
-    #[test]
-    fn split_multiplication_matches_the_scalar() {
-        let mut rng = ChaCha20Rng::seed_from_u64(4);
-        let edge = [
-            (1, 0),
-            (0, 1),
-            (u64::MAX, u64::MAX),
-            (u64::MAX, 0),
-            (0, u64::MAX),
-        ];
-        let random = (0..32).map(|_| (rng.next_u64(), rng.next_u64()));
-        let cases: Vec<(u64, u64)> = edge.into_iter().chain(random).collect();
-        for (a, b) in cases {
-            let coefficient = Coefficient { a, b };
-            let p = (G1Projective::generator() * Fr::rand(&mut rng)).into_affine();
-            assert_eq!(coefficient.mul(&p), p * coefficient.scalar(), "a={a} b={b}");
         }
     }
 

@@ -4,19 +4,23 @@
 //! - [`prover`]: proving with constraint matrices synthesized once per loaded key;
 //! - [`verifier`]: verification with a prepared verifying key;
 //! - [`inputs`]: the commitment to a proof's public inputs, from precomputed tables;
-//! - [`encoding`]: the 128-byte compressed proof and strict decoders.
+//! - [`encoding`]: the 128-byte compressed proof and strict decoders;
+//! - [`batch`]: batch verification by random linear combination, with bisection.
+//!
+//! This crate is the Groth16 protocol. The hand-written BN254 arithmetic it runs on (MSM,
+//! Miller loops, lazy reduction, point decompression, the G2 subgroup check, the GLV split
+//! multiplication) lives in `undersign-bn254`, with the arkworks function each must equal; its
+//! public modules are re-exported here under their old paths.
 
 pub mod batch;
-mod decompress;
 pub mod encoding;
 pub mod inputs;
 pub mod keys;
-mod lazy;
-mod miller;
-pub mod msm;
 pub mod prover;
-pub mod subgroup;
 pub mod verifier;
+
+use undersign_bn254::{decompress, miller};
+pub use undersign_bn254::{msm, subgroup};
 
 pub use ark_bn254::Bn254;
 pub use encoding::{EncodingError, ProofBytes};

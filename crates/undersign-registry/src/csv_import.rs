@@ -3,7 +3,8 @@
 //! The header is `commitment` followed by any subset of the schema's slot names, in any order.
 //! Each row gives a canonical commitment and, per slot column, a label or a numeric code of
 //! that slot (an empty cell means 0, unset). Cells are trimmed. The import is all-or-nothing:
-//! every row is checked first, and the first problem is reported with its line and column.
+//! every row is checked first, and every bad row (the first [`MAX_LISTED_ROW_ERRORS`]) is
+//! reported with its line and column, then how many there are.
 
 use crate::registry::{Registry, RegistryError};
 use crate::schema::SchemaError;
@@ -17,6 +18,8 @@ use undersign_core::Fr;
 
 /// The name of the first column.
 pub const COMMITMENT_COLUMN: &str = "commitment";
+/// Bad rows listed one by one; beyond this they are only counted.
+pub const MAX_LISTED_ROW_ERRORS: usize = 20;
 
 /// Why a CSV import was refused (nothing was imported).
 #[derive(Debug, Error)]
@@ -53,15 +56,13 @@ pub enum CsvImportError {
         /// The 1-based column number of its first occurrence.
         first: usize,
     },
-    /// A row is invalid.
-    #[error("CSV line {line}, column {column:?}: {problem}")]
-    Row {
-        /// The line of the row.
-        line: u64,
-        /// The column header.
-        column: String,
-        /// What is wrong.
-        problem: RowProblem,
+    /// Rows are invalid: each listed (up to [`MAX_LISTED_ROW_ERRORS`]), then the total.
+    #[error("{}", rows_text(listed, *total))]
+    Rows {
+        /// The first bad rows, in file order (one problem per row: its first).
+        listed: Vec<RowError>,
+        /// How many rows are bad.
+        total: u64,
     },
     /// The rows do not fit in the registry's tree.
     #[error("CSV: {rows} rows do not fit: the registry has room for {free} more members")]
@@ -74,6 +75,31 @@ pub enum CsvImportError {
     /// Adding a validated row failed (not expected to happen).
     #[error("CSV: {0}")]
     Registry(#[from] RegistryError),
+}
+
+/// One bad row: where, and its first problem.
+#[derive(Debug, Error)]
+#[error("CSV line {line}, column {column:?}: {problem}")]
+pub struct RowError {
+    /// The line of the row.
+    pub line: u64,
+    /// The column header.
+    pub column: String,
+    /// What is wrong.
+    pub problem: RowProblem,
+}
+
+fn rows_text(listed: &[RowError], total: u64) -> String {
+    let mut text: Vec<String> = listed.iter().map(ToString::to_string).collect();
+    let unlisted = total.saturating_sub(listed.len() as u64);
+    if unlisted > 0 {
+        text.push(format!("... and {unlisted} more"));
+    }
+    text.push(format!(
+        "{total} {}; nothing was imported",
+        if total == 1 { "bad row" } else { "bad rows" }
+    ));
+    text.join("\n")
 }
 
 /// What is wrong with one cell of a row.
@@ -135,41 +161,22 @@ pub fn import_csv<R: Read>(registry: &mut Registry, reader: R) -> Result<usize, 
     let mut rows: Vec<(Fr, Attributes)> = Vec::new();
     let mut seen: HashMap<Fr, u64> = HashMap::new();
     let mut record = csv::StringRecord::new();
+    let mut listed: Vec<RowError> = Vec::new();
+    let mut total: u64 = 0;
     while csv.read_record(&mut record).map_err(csv_error)? {
         let line = record.position().map_or(0, |p| p.line());
-        let row_error = |column: &str, problem| CsvImportError::Row {
-            line,
-            column: column.to_owned(),
-            problem,
-        };
-        let text = record.get(0).unwrap_or_default();
-        let commitment = field::from_hex(text)
-            .map_err(|e| row_error(COMMITMENT_COLUMN, RowProblem::BadCommitment(e)))?;
-        if commitment.is_zero() {
-            return Err(row_error(COMMITMENT_COLUMN, RowProblem::ZeroCommitment));
-        }
-        if let Some(index) = registry.find(&commitment) {
-            return Err(row_error(
-                COMMITMENT_COLUMN,
-                RowProblem::AlreadyRegistered(index),
-            ));
-        }
-        if let Some(&first) = seen.get(&commitment) {
-            return Err(row_error(
-                COMMITMENT_COLUMN,
-                RowProblem::DuplicateInFile(first),
-            ));
-        }
-        seen.insert(commitment, line);
-        let mut codes = [0u16; SLOTS];
-        for (&slot, cell) in slots.iter().zip(record.iter().skip(1)) {
-            if !cell.is_empty() {
-                codes[slot] = schema
-                    .resolve_value(slot, cell)
-                    .map_err(|e| row_error(&schema.slots()[slot].name, RowProblem::BadValue(e)))?;
+        match check_row(registry, &slots, &record, line, &mut seen) {
+            Ok(row) => rows.push(row),
+            Err(error) => {
+                total += 1;
+                if listed.len() < MAX_LISTED_ROW_ERRORS {
+                    listed.push(error);
+                }
             }
         }
-        rows.push((commitment, Attributes(codes)));
+    }
+    if total > 0 {
+        return Err(CsvImportError::Rows { listed, total });
     }
 
     let free = registry.capacity() - registry.len();
@@ -184,6 +191,50 @@ pub fn import_csv<R: Read>(registry: &mut Registry, reader: R) -> Result<usize, 
         registry.add(commitment, attributes)?;
     }
     Ok(count)
+}
+
+/// Checks one row: a new, canonical, non-zero commitment and a value of each slot column.
+fn check_row(
+    registry: &Registry,
+    slots: &[usize],
+    record: &csv::StringRecord,
+    line: u64,
+    seen: &mut HashMap<Fr, u64>,
+) -> Result<(Fr, Attributes), RowError> {
+    let row_error = |column: &str, problem| RowError {
+        line,
+        column: column.to_owned(),
+        problem,
+    };
+    let text = record.get(0).unwrap_or_default();
+    let commitment = field::from_hex(text)
+        .map_err(|e| row_error(COMMITMENT_COLUMN, RowProblem::BadCommitment(e)))?;
+    if commitment.is_zero() {
+        return Err(row_error(COMMITMENT_COLUMN, RowProblem::ZeroCommitment));
+    }
+    if let Some(index) = registry.find(&commitment) {
+        return Err(row_error(
+            COMMITMENT_COLUMN,
+            RowProblem::AlreadyRegistered(index),
+        ));
+    }
+    if let Some(&first) = seen.get(&commitment) {
+        return Err(row_error(
+            COMMITMENT_COLUMN,
+            RowProblem::DuplicateInFile(first),
+        ));
+    }
+    seen.insert(commitment, line);
+    let schema = registry.schema();
+    let mut codes = [0u16; SLOTS];
+    for (&slot, cell) in slots.iter().zip(record.iter().skip(1)) {
+        if !cell.is_empty() {
+            codes[slot] = schema
+                .resolve_value(slot, cell)
+                .map_err(|e| row_error(&schema.slots()[slot].name, RowProblem::BadValue(e)))?;
+        }
+    }
+    Ok((commitment, Attributes(codes)))
 }
 
 /// The schema's slot names, for error messages.
@@ -270,6 +321,34 @@ mod tests {
     }
 
     #[test]
+    fn every_bad_row_is_reported_then_counted() {
+        let mut csv = String::from("commitment,status\n");
+        csv += &format!("{},current\n", commitment(1));
+        for i in 0..25u64 {
+            // Alternately an unknown label and a zero commitment.
+            if i % 2 == 0 {
+                csv += &format!("{},retired\n", commitment(100 + i));
+            } else {
+                csv += &format!("{},\n", commitment(0));
+            }
+        }
+        let err = refused(&csv);
+        let CsvImportError::Rows { listed, total } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!((listed.len(), *total), (MAX_LISTED_ROW_ERRORS, 25));
+        assert_eq!(listed[0].line, 3);
+        assert!(matches!(listed[1].problem, RowProblem::ZeroCommitment));
+        let text = err.to_string();
+        assert!(text.contains("CSV line 3, column \"status\""), "{text}");
+        assert!(text.contains("current (1), former (2)"), "{text}");
+        assert!(
+            text.ends_with("... and 5 more\n25 bad rows; nothing was imported"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_bad_row_imports_nothing() {
         let good = format!(
             "commitment,status,ministry\n{},current,health\n{},former,justice\n",
@@ -278,7 +357,7 @@ mod tests {
         );
         let err = refused(&format!("{good}{},current,dentistry\n", commitment(3)));
         assert!(
-            matches!(&err, CsvImportError::Row { line: 4, column, problem: RowProblem::BadValue(_) } if column == "ministry"),
+            matches!(&err, CsvImportError::Rows { listed, total: 1 } if matches!(&listed[..], [RowError { line: 4, column, problem: RowProblem::BadValue(_) }] if column == "ministry")),
             "{err}"
         );
         assert!(
@@ -286,11 +365,14 @@ mod tests {
             "{err}"
         );
         let row_err = |csv: String| match refused(&csv) {
-            CsvImportError::Row {
-                line,
-                column,
-                problem,
-            } => (line, column, problem),
+            CsvImportError::Rows { mut listed, total } if total == 1 && listed.len() == 1 => {
+                let RowError {
+                    line,
+                    column,
+                    problem,
+                } = listed.remove(0);
+                (line, column, problem)
+            }
             other => panic!("{other}"),
         };
         let (line, column, problem) = row_err(format!("{good}{},3,\n", commitment(3)));

@@ -10,6 +10,7 @@ pub mod anonymity;
 pub mod checkpoint;
 pub mod csv_import;
 pub mod encoding;
+pub mod json;
 pub mod registrar;
 pub mod registry;
 pub mod schema;

@@ -265,7 +265,7 @@ impl RegistrarKey {
     pub fn from_file_bytes(bytes: &[u8], path: &Path) -> Result<Self, RegistrarKeyError> {
         let path = || path.to_owned();
         let raw: KeyFileJson<'_> =
-            serde_json::from_slice(bytes).map_err(|e| RegistrarKeyError::Json {
+            crate::json::from_slice(bytes).map_err(|e| RegistrarKeyError::Json {
                 path: path(),
                 reason: e.to_string(),
             })?;

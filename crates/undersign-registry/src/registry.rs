@@ -306,7 +306,7 @@ impl Registry {
 
     /// Parses and validates a registry file's bytes.
     pub fn from_json(bytes: &[u8]) -> Result<Self, RegistryError> {
-        let raw: RegistryJson<'_> = match serde_json::from_slice(bytes) {
+        let raw: RegistryJson<'_> = match crate::json::from_slice(bytes) {
             Ok(raw) => raw,
             Err(e) => return Err(header_error(bytes).unwrap_or(RegistryError::Json(e))),
         };
@@ -714,8 +714,10 @@ struct RegistryJson<'a> {
     #[serde(borrow)]
     id: std::borrow::Cow<'a, str>,
     depth: u64,
+    #[serde(deserialize_with = "crate::json::object")]
     schema: SchemaJson,
     members: MembersJson,
+    #[serde(deserialize_with = "crate::json::objects")]
     checkpoints: Vec<Checkpoint>,
 }
 

@@ -112,12 +112,14 @@ pub enum SchemaError {
     #[error("unknown slot {0:?} (the schema defines: {1})")]
     UnknownSlot(String, String),
     /// A value that is neither a label nor a code of the slot.
-    #[error("slot {slot:?} has no label or code {value:?}")]
+    #[error("slot {slot:?} has no label or code {value:?} (its labels: {labels})")]
     UnknownValue {
         /// The slot name.
         slot: String,
         /// The value given.
         value: String,
+        /// The slot's labels with their codes, e.g. `current (1), former (2)`.
+        labels: String,
     },
     /// An assignment is not of the form `slot=value`.
     #[error("expected slot=value, got {0:?}")]
@@ -148,6 +150,7 @@ pub struct Schema {
 pub(crate) struct SchemaJson {
     version: u64,
     kind: String,
+    #[serde(deserialize_with = "crate::json::objects")]
     slots: Vec<SlotJson>,
 }
 
@@ -204,7 +207,7 @@ impl Serialize for Schema {
 
 impl<'de> Deserialize<'de> for Schema {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = SchemaJson::deserialize(d)?;
+        let raw: SchemaJson = crate::json::object(d)?;
         Schema::from_raw(raw).map_err(serde::de::Error::custom)
     }
 }
@@ -307,7 +310,7 @@ impl Schema {
 
     /// Parses and validates a schema file's bytes.
     pub fn from_json(bytes: &[u8]) -> Result<Self, SchemaError> {
-        let raw: SchemaJson = serde_json::from_slice(bytes)?;
+        let raw: SchemaJson = crate::json::from_slice(bytes)?;
         Self::from_raw(raw)
     }
 
@@ -415,6 +418,23 @@ impl Schema {
         }
     }
 
+    /// The labels of `slot` with their codes, by code: `current (1), former (2)`, or `none`.
+    fn label_list(&self, slot: usize) -> String {
+        let Some(schema) = self.slots.get(slot) else {
+            return "none".to_owned();
+        };
+        let mut labels: Vec<(&u16, &String)> = schema.labels.iter().map(|(l, c)| (c, l)).collect();
+        labels.sort();
+        if labels.is_empty() {
+            return "none".to_owned();
+        }
+        labels
+            .iter()
+            .map(|(code, label)| format!("{label} ({code})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Resolves a value of `slot` given as a label or as a decimal code the slot defines. A
     /// label wins over a code, so a label that looks like a number keeps its meaning.
     pub fn resolve_value(&self, slot: usize, text: &str) -> Result<u16, SchemaError> {
@@ -431,6 +451,7 @@ impl Schema {
             _ => Err(SchemaError::UnknownValue {
                 slot: name,
                 value: text.to_owned(),
+                labels: self.label_list(slot),
             }),
         }
     }
@@ -684,10 +705,14 @@ pub(crate) mod tests {
             schema.parse_assignment("ministry=07"),
             Err(SchemaError::UnknownValue { .. })
         ));
-        assert!(matches!(
-            schema.parse_assignment("ministry=Health"),
-            Err(SchemaError::UnknownValue { .. })
-        ));
+        let err = schema.parse_assignment("ministry=Health").unwrap_err();
+        assert!(matches!(err, SchemaError::UnknownValue { .. }));
+        // The message lists what the slot does have, by code.
+        assert_eq!(
+            err.to_string(),
+            "slot \"ministry\" has no label or code \"Health\" (its labels: health (1), \
+             justice (2), interior (7))"
+        );
         assert!(matches!(
             schema.parse_assignment("grade=1"),
             Err(SchemaError::UnknownSlot(..))

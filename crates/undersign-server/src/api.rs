@@ -195,6 +195,8 @@ pub(crate) struct AppState {
     /// The directory of published bundle files.
     pub bundles: PathBuf,
     pub publication: Publication,
+    /// The browser auditor's Web Worker, when the collector serves "verify in your browser".
+    pub web_auditor: Option<Bytes>,
     pub limits: Limits,
     /// One permit per submission queued for verification or being verified.
     pub verify_slots: Arc<Semaphore>,
@@ -216,6 +218,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/petitions/{id}/signatures", post(submit_signature))
         .route("/v1/petitions/{id}/tally", get(tally))
         .route("/v1/petitions/{id}/bundle", get(bundle))
+        .merge(crate::pages::routes(state.web_auditor.is_some()))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -542,7 +545,13 @@ fn duplicate(existing: Option<&str>, submitted: &Signature) -> Response {
 }
 
 async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
-    let entry = petition(&state, &id)?;
+    Ok(Json(tally_body(&state, &id)?).into_response())
+}
+
+/// The tally of petition `id`'s published signatures, as `/tally` and the petition's page
+/// show it.
+pub(crate) fn tally_body(state: &AppState, id: &[u8; 32]) -> Result<TallyBody, ApiError> {
+    let entry = petition(state, id)?;
     let registry = state
         .catalog
         .registry(&entry.petition.registry())
@@ -551,7 +560,7 @@ async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, Ap
     // The bundle's chain runs to the newest checkpoint a published signature uses (the newest
     // checkpoint when none is published); the bound is over the accepted checkpoints in it.
     let chain = bundle_chain(&registry, &tally);
-    let body = TallyBody {
+    Ok(TallyBody {
         petition: hex::encode(id),
         title: entry.petition.fields().title.clone(),
         closed: entry.is_closed(),
@@ -570,8 +579,7 @@ async fn tally(State(state): State<AppState>, Id(id): Id) -> Result<Response, Ap
             every_seconds: state.publication.every.as_secs(),
             min: state.publication.min,
         },
-    };
-    Ok(Json(body).into_response())
+    })
 }
 
 /// Bytes sent per chunk of a streamed bundle.

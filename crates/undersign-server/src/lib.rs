@@ -30,6 +30,7 @@
 
 pub mod api;
 pub mod error;
+pub mod pages;
 mod stall;
 mod state;
 pub mod store;
@@ -66,6 +67,10 @@ pub struct Config {
     pub limits: Limits,
     /// When pending signatures are published.
     pub publication: Publication,
+    /// The JavaScript auditor built for the browser (`undersign-audit-worker.js`): when set,
+    /// the collector serves it, the "verify in your browser" script and each petition's
+    /// `/petitions/{id}/verify` page, and petition pages link to it (`SPEC.md` §16).
+    pub web_auditor: Option<Vec<u8>>,
 }
 
 impl Config {
@@ -76,6 +81,7 @@ impl Config {
             keys,
             limits: Limits::default(),
             publication: Publication::default(),
+            web_auditor: None,
         }
     }
 }
@@ -163,6 +169,7 @@ impl Server {
             token,
             bundles,
             publication: config.publication,
+            web_auditor: config.web_auditor.map(bytes::Bytes::from),
             verifier: verify::start()
                 .map_err(|e| ServerError::io("starting the verifier thread", e))?,
             verify_slots: Arc::new(Semaphore::new(config.limits.pending_verifications.max(1))),

@@ -27,8 +27,15 @@ pub const KIND: &str = "undersign-bundle";
 pub const BATCH_LINES: usize = 4096;
 /// Rejected lines listed one by one in a report; beyond this they are only counted by reason.
 pub const MAX_LISTED_REJECTIONS: usize = 10_000;
+/// Distinct comment texts an audit tracks (in line order); further texts are only counted in
+/// [`AuditReport::comments_total`], so that a bundle of distinct comments cannot exhaust the
+/// auditor's memory.
+pub const MAX_DISTINCT_COMMENTS: usize = 10_000;
 /// Longest accepted header line (a petition of 100 kB plus checkpoints fits easily).
 pub const MAX_HEADER_BYTES: usize = 16 << 20;
+
+/// Version of the `audit --json` report's format (`SPEC.md` §15.4), its `report_version` key.
+pub const REPORT_VERSION: u32 = 1;
 
 /// The bundle's first line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,9 +47,11 @@ pub struct BundleHeader {
     pub kind: String,
     /// The petition file's exact text.
     pub petition_file: String,
-    /// The registry's schema.
-    pub schema: serde_json::Value,
+    /// The registry's schema, as embedded (writers embed its canonical JSON; auditors hash the
+    /// canonical JSON of the parsed schema, never these bytes).
+    pub schema: Box<serde_json::value::RawValue>,
     /// The checkpoint chain from sequence 0 to the newest one used.
+    #[serde(deserialize_with = "undersign_registry::json::objects")]
     pub checkpoints: Vec<Checkpoint>,
     /// The verifying key, hex of its compressed encoding.
     pub verifying_key: String,
@@ -52,7 +61,8 @@ pub struct BundleHeader {
     pub signatures: u64,
 }
 
-/// Errors that stop an audit or a build before any counting: unreadable input.
+/// Errors that stop an audit before any report (unreadable input: `undersign audit` exits 2),
+/// or a write.
 #[derive(Debug, Error)]
 pub enum BundleError {
     /// Reading or writing failed.
@@ -61,13 +71,56 @@ pub enum BundleError {
     /// The bundle is empty.
     #[error("the bundle is empty (no header line)")]
     Empty,
-    /// The header line is not valid.
+    /// The header could not be written.
     #[error("bundle header: {0}")]
     Header(String),
-    /// The embedded petition is not valid.
+    /// The petition to write is not valid.
     #[error("bundle header: embedded petition: {0}")]
     Petition(#[from] PetitionError),
 }
+
+/// A problem with the bundle as a whole, or the fatal problem with its header: a stable code
+/// (`SPEC.md` §15.4) and a plain-language message (informative, not part of the format).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Stable code.
+    pub code: &'static str,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with `code` (one of [`FATAL_CODES`] or [`PROBLEM_CODES`]) and `message`.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Codes of the fatal header problems, in the order they are checked (`SPEC.md` §15.1).
+pub const FATAL_CODES: [&str; 12] = [
+    "header_too_long",
+    "header_malformed",
+    "petition_invalid",
+    "schema_invalid",
+    "verifying_key_invalid",
+    "verifying_key_hash_mismatch",
+    "verifying_key_not_pinned",
+    "verifying_key_not_petition",
+    "registrar_key_mismatch",
+    "chain_invalid",
+    "min_checkpoint_hash_mismatch",
+    "schema_not_signed",
+];
+
+/// Codes of the problems with a bundle whose header is sound (`SPEC.md` §15.3).
+pub const PROBLEM_CODES: [&str; 3] = [
+    "out_of_order",
+    "chain_ends_before_minimum",
+    "signature_count_mismatch",
+];
 
 /// Counts of accepted signatures per disclosed slot and code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -211,6 +264,48 @@ impl CheckpointWindow {
     }
 }
 
+/// Accepted signatures that carry the same comment (public text, shown as written).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommentCount {
+    /// The comment.
+    pub text: String,
+    /// Accepted signatures with exactly this comment.
+    pub count: u64,
+}
+
+/// Comments of accepted signatures, grouped by exact text: the first
+/// [`MAX_DISTINCT_COMMENTS`] distinct texts in line order are tracked.
+#[derive(Debug, Default)]
+struct Comments {
+    counts: std::collections::HashMap<String, u64>,
+    total: u64,
+}
+
+impl Comments {
+    fn add(&mut self, comment: Option<&str>) {
+        let Some(text) = comment else {
+            return;
+        };
+        self.total += 1;
+        if let Some(count) = self.counts.get_mut(text) {
+            *count += 1;
+        } else if self.counts.len() < MAX_DISTINCT_COMMENTS {
+            self.counts.insert(text.to_owned(), 1);
+        }
+    }
+
+    /// Most frequent first, then by the text's bytes.
+    fn listed(self) -> Vec<CommentCount> {
+        let mut listed: Vec<CommentCount> = self
+            .counts
+            .into_iter()
+            .map(|(text, count)| CommentCount { text, count })
+            .collect();
+        listed.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
+        listed
+    }
+}
+
 /// The number of accepted signatures that used one registry root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RootCount {
@@ -222,7 +317,21 @@ pub struct RootCount {
     pub count: u64,
 }
 
-/// One rejected signature.
+/// One rejected line of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedLine {
+    /// Its line number in the bundle (the header is line 1).
+    pub line: u64,
+    /// Stable reason code.
+    pub code: &'static str,
+    /// The canonical hex of its nullifier when the line is a well-formed signature (every code
+    /// but `malformed`), else `None`.
+    pub nullifier: Option<String>,
+    /// Plain-language reason (informative).
+    pub reason: String,
+}
+
+/// One signature file dropped by [`build`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RejectedEntry {
     /// Where it came from: a line number in the bundle, or a file name.
@@ -235,22 +344,29 @@ pub struct RejectedEntry {
     pub reason: String,
 }
 
-/// The result of an audit.
+/// The result of an audit: `undersign audit --json` prints it (`SPEC.md` §15.4).
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditReport {
-    /// Petition id.
-    pub petition: String,
-    /// Petition title.
-    pub title: String,
-    /// Hash of the verifying key that checked the proofs (the one the petition names).
-    pub verifying_key_hash: String,
+    /// [`REPORT_VERSION`].
+    pub report_version: u32,
+    /// Whether everything checked out: nothing rejected, no problem, no fatal problem.
+    pub valid: bool,
+    /// Petition id (blake3 of the embedded petition file), if the header could be read.
+    pub petition: Option<String>,
+    /// Petition title, if the embedded petition is valid.
+    pub title: Option<String>,
+    /// The registry id the petition names, if the embedded petition is valid.
+    pub registry: Option<String>,
+    /// blake3 of the embedded verifying key's bytes (computed, never the header's claim), if
+    /// they are lowercase hex.
+    pub verifying_key_hash: Option<String>,
     /// Whether the auditor pinned that hash (`--vk-hash`). Unpinned, the count is only as
     /// trustworthy as whoever made the keys.
     pub verifying_key_pinned: bool,
     /// Newest checkpoint sequence in the bundle.
     pub newest_checkpoint: Option<u64>,
-    /// The checkpoints whose roots the petition accepts.
-    pub accepted_checkpoints: CheckpointWindow,
+    /// The checkpoints whose roots the petition accepts (if the petition is valid).
+    pub accepted_checkpoints: Option<CheckpointWindow>,
     /// How many of the counted signers may have signed twice (removed from an accepted
     /// checkpoint and re-issued an identity in a later one); 0 with one accepted checkpoint.
     pub double_count_bound: DoubleCountBound,
@@ -262,23 +378,93 @@ pub struct AuditReport {
     pub breakdown: Vec<SlotBreakdown>,
     /// Counts per combination of disclosed values.
     pub groups: Vec<DisclosedGroup>,
-    /// Rejected signatures with their reasons (the first [`MAX_LISTED_REJECTIONS`]).
-    pub rejected: Vec<RejectedEntry>,
-    /// Number of rejected signatures.
+    /// Accepted signatures with a comment (`comment` not null).
+    pub comments_total: u64,
+    /// Their comments grouped by exact text, most frequent first, then by text (the first
+    /// [`MAX_DISTINCT_COMMENTS`] distinct texts in line order).
+    pub comments: Vec<CommentCount>,
+    /// Rejected lines with their reasons (the first [`MAX_LISTED_REJECTIONS`]), in line order.
+    pub rejected: Vec<RejectedLine>,
+    /// Number of rejected lines.
     pub rejected_total: u64,
-    /// Number of rejected signatures per reason code.
+    /// Number of rejected lines per reason code.
     pub rejected_by_code: BTreeMap<&'static str, u64>,
-    /// Problems with the bundle as a whole (order, line count, a fatal header problem).
-    pub problems: Vec<String>,
+    /// Problems with the bundle as a whole (order, line count, a chain that ends too early).
+    pub problems: Vec<Problem>,
     /// Set when the header itself is invalid: then nothing is counted.
-    pub fatal: Option<String>,
+    pub fatal: Option<Problem>,
 }
 
 impl AuditReport {
-    /// Whether everything checked out.
+    /// Whether everything checked out ([`AuditReport::valid`]).
     pub fn is_clean(&self) -> bool {
-        self.rejected_total == 0 && self.problems.is_empty() && self.fatal.is_none()
+        self.valid
     }
+
+    /// The report of an audit stopped before the bundle's header was read (e.g. a ceremony
+    /// transcript that does not verify): `problem`, nothing counted, nothing known.
+    pub fn fatal_before_header(problem: Problem, pinned: bool) -> Self {
+        Self::fatal(KnownHeader::default(), problem, pinned)
+    }
+
+    /// The report of an audit whose header is fatally wrong: nothing counted, and what could
+    /// be read of the header.
+    fn fatal(known: KnownHeader, problem: Problem, pinned: bool) -> Self {
+        Self {
+            report_version: REPORT_VERSION,
+            valid: false,
+            petition: known.petition,
+            title: known.title,
+            registry: known.registry,
+            verifying_key_hash: known.verifying_key_hash,
+            verifying_key_pinned: pinned,
+            newest_checkpoint: known.newest_checkpoint,
+            accepted_checkpoints: known.window,
+            // Nothing is counted, so nothing can be counted twice.
+            double_count_bound: DoubleCountBound {
+                members: 0,
+                first: None,
+                last: None,
+            },
+            count: 0,
+            roots: Vec::new(),
+            breakdown: Vec::new(),
+            groups: Vec::new(),
+            comments_total: 0,
+            comments: Vec::new(),
+            rejected: Vec::new(),
+            rejected_total: 0,
+            rejected_by_code: BTreeMap::new(),
+            problems: Vec::new(),
+            fatal: Some(problem),
+        }
+    }
+}
+
+/// What could be read of a header that failed: reported beside the fatal problem.
+#[derive(Debug, Clone, Default)]
+pub struct KnownHeader {
+    /// blake3 of the embedded petition file.
+    pub petition: Option<String>,
+    /// The petition's title, if it is valid.
+    pub title: Option<String>,
+    /// The registry id the petition names, if it is valid.
+    pub registry: Option<String>,
+    /// blake3 of the embedded verifying key bytes.
+    pub verifying_key_hash: Option<String>,
+    /// The newest checkpoint's sequence.
+    pub newest_checkpoint: Option<u64>,
+    /// The petition's window, if it is valid.
+    pub window: Option<CheckpointWindow>,
+}
+
+/// A header that failed a check: the problem and what could be read before it.
+#[derive(Debug, Clone)]
+pub struct FatalHeader {
+    /// The fatal problem (one of [`FATAL_CODES`]).
+    pub problem: Problem,
+    /// What was read.
+    pub known: KnownHeader,
 }
 
 /// What the auditor trusts: the registrar's key and, optionally, a verifying key hash.
@@ -287,6 +473,8 @@ pub struct AuditOptions {
     pub registrar_key: RegistrarPublicKey,
     /// Expected verifying key hash, if pinned.
     pub pinned_vk_hash: Option<String>,
+    /// Which code checks the proofs (`audit --reference`: arkworks' own).
+    pub verifier: crate::check::VerifierMode,
 }
 
 /// A header that passed every check, ready to check signatures.
@@ -299,77 +487,105 @@ pub struct OpenedBundle {
     pub header: BundleHeader,
 }
 
-/// Parses the header line. `Err` means unreadable; `Ok(Err(reason))` means readable but not
-/// trustworthy (wrong key, broken chain...), which the audit reports as fatal.
-pub fn open_header(
-    line: &[u8],
-    options: &AuditOptions,
-) -> Result<Result<OpenedBundle, (BundleHeader, String)>, BundleError> {
-    let header: BundleHeader =
-        serde_json::from_slice(line).map_err(|e| BundleError::Header(e.to_string()))?;
+/// Parses and checks the header line (`SPEC.md` §15.1), in the order of [`FATAL_CODES`].
+pub fn open_header(line: &[u8], options: &AuditOptions) -> Result<OpenedBundle, Box<FatalHeader>> {
+    let mut known = KnownHeader::default();
+    macro_rules! fatal {
+        ($code:expr, $($message:tt)*) => {
+            return Err(Box::new(FatalHeader {
+                problem: Problem::new($code, format!($($message)*)),
+                known,
+            }))
+        };
+    }
+    let header: BundleHeader = match undersign_registry::json::from_slice(line) {
+        Ok(header) => header,
+        Err(e) => fatal!("header_malformed", "{}", header_shape_error(line, &e)),
+    };
     if header.version != 1 {
-        return Err(BundleError::Header(format!(
-            "unsupported version {}",
+        fatal!(
+            "header_malformed",
+            "unsupported bundle version {}",
             header.version
-        )));
+        );
     }
     if header.kind != KIND {
-        return Err(BundleError::Header(format!(
-            "expected kind {KIND:?}, got {:?}",
+        fatal!(
+            "header_malformed",
+            "the first line is an {:?}, not a bundle header",
             header.kind
-        )));
+        );
     }
-    let petition = PetitionFile::parse(header.petition_file.as_bytes().to_vec())?;
-    let schema_bytes =
-        serde_json::to_vec(&header.schema).map_err(|e| BundleError::Header(e.to_string()))?;
-    let schema = Schema::from_json(&schema_bytes)
-        .map_err(|e| BundleError::Header(format!("schema: {e}")))?;
-    let vk_bytes = decode_lower_hex(&header.verifying_key)
-        .map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
-    let vk = verifying_key_from_bytes(&vk_bytes)
-        .map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
-    let verifier =
-        Verifier::new(vk).map_err(|e| BundleError::Header(format!("verifying_key: {e}")))?;
-
-    let fatal = |reason: String| Ok(Err((header.clone(), reason)));
+    known.petition = Some(
+        blake3::hash(header.petition_file.as_bytes())
+            .to_hex()
+            .to_string(),
+    );
+    known.newest_checkpoint = header.checkpoints.last().map(|c| c.sequence);
+    known.verifying_key_hash = decode_lower_hex(&header.verifying_key)
+        .ok()
+        .map(|bytes| blake3::hash(&bytes).to_hex().to_string());
+    let petition = match PetitionFile::parse(header.petition_file.as_bytes().to_vec()) {
+        Ok(petition) => petition,
+        Err(e) => fatal!("petition_invalid", "embedded petition: {e}"),
+    };
+    known.title = Some(petition.fields().title.clone());
+    known.registry = Some(hex::encode(petition.registry()));
+    known.window = Some(CheckpointWindow::of(&petition));
+    let schema = match Schema::from_json(header.schema.get().as_bytes()) {
+        Ok(schema) => schema,
+        Err(e) => fatal!("schema_invalid", "embedded schema: {e}"),
+    };
+    let verifier = match decode_lower_hex(&header.verifying_key)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| verifying_key_from_bytes(&bytes).map_err(|e| e.to_string()))
+        .and_then(|vk| Verifier::new(vk).map_err(|e| e.to_string()))
+    {
+        Ok(verifier) => verifier,
+        Err(e) => fatal!("verifying_key_invalid", "verifying_key: {e}"),
+    };
     if verifier.key_hash() != header.verifying_key_hash {
-        return fatal(format!(
+        fatal!(
+            "verifying_key_hash_mismatch",
             "verifying key hash is {}, but the header claims {}",
             verifier.key_hash(),
             header.verifying_key_hash
-        ));
+        );
     }
     if let Some(pinned) = &options.pinned_vk_hash {
         if verifier.key_hash() != pinned {
-            return fatal(format!(
+            fatal!(
+                "verifying_key_not_pinned",
                 "verifying key {} is not the pinned key {pinned}",
                 verifier.key_hash()
-            ));
+            );
         }
     }
     if verifier.key_hash() != petition.verifying_key_hash() {
-        return fatal(format!(
+        fatal!(
+            "verifying_key_not_petition",
             "the bundle's verifying key {} is not the key the petition names ({})",
             verifier.key_hash(),
             petition.verifying_key_hash()
-        ));
+        );
     }
     if petition.registrar_key() != &options.registrar_key {
-        return fatal(format!(
+        fatal!(
+            "registrar_key_mismatch",
             "the petition names registrar key {}, not the given {}",
             petition.registrar_key().to_hex(),
             options.registrar_key.to_hex()
-        ));
+        );
     }
     if let Err(e) = verify_chain(
         &header.checkpoints,
         &options.registrar_key,
         &petition.registry(),
     ) {
-        return fatal(format!("checkpoint chain: {e}"));
+        fatal!("chain_invalid", "checkpoint chain: {e}");
     }
     if let Err(reason) = petition.check_chain(&header.checkpoints) {
-        return fatal(format!("checkpoint chain: {reason}"));
+        fatal!("min_checkpoint_hash_mismatch", "checkpoint chain: {reason}");
     }
     let schema_hash = schema.hash();
     if let Some(cp) = header
@@ -377,17 +593,35 @@ pub fn open_header(
         .iter()
         .find(|cp| cp.schema != schema_hash)
     {
-        return fatal(format!(
+        fatal!(
+            "schema_not_signed",
             "the embedded schema is not the one the registrar signed in checkpoint {}",
             cp.sequence
-        ));
+        );
     }
-    let checker = Checker::new(petition, &header.checkpoints, verifier);
-    Ok(Ok(OpenedBundle {
+    let checker = Checker::new(petition, &header.checkpoints, verifier).with_mode(options.verifier);
+    Ok(OpenedBundle {
         checker,
         schema,
         header,
-    }))
+    })
+}
+
+/// Why a first line is not a bundle header, in words: names another Undersign file's kind
+/// (`audit signature.json`), else serde's reason.
+fn header_shape_error(line: &[u8], error: &serde_json::Error) -> String {
+    #[derive(Deserialize)]
+    struct KindOnly {
+        kind: String,
+    }
+    match serde_json::from_slice::<KindOnly>(line) {
+        Ok(KindOnly { kind }) if kind != KIND && kind.starts_with("undersign-") => format!(
+            "the first line is an {kind:?} file, not a bundle header: `audit` wants a bundle \
+             (made by `undersign bundle build`)"
+        ),
+        _ if line.is_empty() => "the first line is empty, not a bundle header".to_owned(),
+        _ => format!("the first line is not a bundle header: {error}"),
+    }
 }
 
 /// Audits a bundle from `reader`, streaming: memory stays bounded by one batch of lines plus
@@ -403,42 +637,23 @@ pub fn audit_with_progress(
     progress: &mut dyn FnMut(u64),
 ) -> Result<AuditReport, BundleError> {
     let mut first = Vec::new();
-    match read_line_limited(reader, &mut first, MAX_HEADER_BYTES)? {
+    let pinned = options.pinned_vk_hash.is_some();
+    let opened = match read_line_limited(reader, &mut first, MAX_HEADER_BYTES)? {
         LineRead::Eof => return Err(BundleError::Empty),
-        LineRead::TooLong => {
-            return Err(BundleError::Header(format!(
-                "the header line is longer than {MAX_HEADER_BYTES} bytes"
-            )))
-        }
-        LineRead::Line => {}
-    }
-    let opened = match open_header(trim_newline(&first), options)? {
+        LineRead::TooLong => Err(Box::new(FatalHeader {
+            problem: Problem::new(
+                "header_too_long",
+                format!("the header line is longer than {MAX_HEADER_BYTES} bytes"),
+            ),
+            known: KnownHeader::default(),
+        })),
+        LineRead::Line => open_header(trim_newline(&first), options),
+    };
+    let opened = match opened {
         Ok(opened) => opened,
-        Err((header, reason)) => {
-            let petition = PetitionFile::parse(header.petition_file.into_bytes())?;
-            return Ok(AuditReport {
-                petition: petition.id_hex(),
-                title: petition.fields().title.clone(),
-                verifying_key_hash: header.verifying_key_hash,
-                verifying_key_pinned: options.pinned_vk_hash.is_some(),
-                newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
-                accepted_checkpoints: CheckpointWindow::of(&petition),
-                // Nothing is counted, so nothing can be counted twice.
-                double_count_bound: DoubleCountBound {
-                    members: 0,
-                    first: None,
-                    last: None,
-                },
-                count: 0,
-                roots: Vec::new(),
-                breakdown: Vec::new(),
-                groups: Vec::new(),
-                rejected: Vec::new(),
-                rejected_total: 0,
-                rejected_by_code: BTreeMap::new(),
-                problems: vec![reason.clone()],
-                fatal: Some(reason),
-            });
+        Err(fatal) => {
+            let FatalHeader { problem, known } = *fatal;
+            return Ok(AuditReport::fatal(known, problem, pinned));
         }
     };
     let OpenedBundle {
@@ -453,6 +668,7 @@ pub fn audit_with_progress(
     let mut unsorted: u64 = 0;
     let mut first_unsorted: Option<u64> = None;
     let mut seen: HashSet<[u8; 32]> = HashSet::new();
+    let mut comments = Comments::default();
     let mut rng = batch_rng();
     let mut previous_key: Option<[u8; 32]> = None;
     let mut line_number: u64 = 1;
@@ -468,32 +684,36 @@ pub fn audit_with_progress(
             || checker.verify_decoded(decoded, &mut rng),
             || checker.decode_many(&batch_inputs(&next)),
         );
-        let checked = batch.iter().zip(results).map(|((number, line), result)| {
-            // Only rejected lines are reported with their nullifier.
-            let raw_nullifier = match (&result, line) {
-                (Err(_), Ok(bytes)) => nullifier_of(trim_newline(bytes)),
-                _ => None,
-            };
-            (*number, result, raw_nullifier)
-        });
-        for (number, result, raw_nullifier) in checked {
+        for ((number, line), result) in batch.iter().zip(results) {
             lines_read += 1;
-            let source = || format!("line {number}");
             match result {
                 Ok((signature, sequence)) => {
                     let key = signature.nullifier_key();
                     if previous_key.is_some_and(|p| p > key) {
                         unsorted += 1;
-                        first_unsorted.get_or_insert(number);
+                        first_unsorted.get_or_insert(*number);
                     }
                     previous_key = Some(key);
                     if seen.insert(key) {
                         tally.add(&signature, sequence);
+                        comments.add(signature.comment.as_deref());
                     } else {
-                        rejections.add(source(), raw_nullifier, &Rejection::DuplicateNullifier);
+                        let nullifier =
+                            || Some(undersign_core::field::to_hex(&signature.nullifier));
+                        rejections.add(*number, nullifier, &Rejection::DuplicateNullifier);
                     }
                 }
-                Err(rejection) => rejections.add(source(), raw_nullifier, &rejection),
+                Err(rejection) => {
+                    // A line rejected after parsing names its (canonical) nullifier; it is
+                    // parsed again only if it is listed.
+                    let nullifier = || match (&rejection, line) {
+                        (Rejection::Malformed(_), _) | (_, Err(_)) => None,
+                        (_, Ok(bytes)) => Signature::from_json(trim_newline(bytes))
+                            .ok()
+                            .map(|s| undersign_core::field::to_hex(&s.nullifier)),
+                    };
+                    rejections.add(*number, nullifier, &rejection)
+                }
             }
         }
         progress(lines_read);
@@ -501,30 +721,46 @@ pub fn audit_with_progress(
         decoded = next_decoded;
     }
     if let Some(first) = first_unsorted {
-        problems.push(format!(
-            "{unsorted} line(s) out of nullifier order, the first at line {first}: arrival order may leak"
+        problems.push(Problem::new(
+            "out_of_order",
+            format!(
+                "{} out of nullifier order, the first at line {first}: arrival order may leak",
+                count_noun(unsorted, "line", "lines")
+            ),
         ));
     }
     let minimum = checker.petition().min_checkpoint();
     if header.checkpoints.len() as u64 <= minimum {
-        problems.push(format!(
-            "the bundle's checkpoint chain ends before checkpoint {minimum}, the first the \
-             petition accepts: no signature can count"
+        problems.push(Problem::new(
+            "chain_ends_before_minimum",
+            format!(
+                "the bundle's checkpoint chain ends before checkpoint {minimum}, the first the \
+                 petition accepts: no signature can count"
+            ),
         ));
     }
     if lines_read != header.signatures {
-        problems.push(format!(
-            "the header announces {} signatures but {} lines follow",
-            header.signatures, lines_read
+        problems.push(Problem::new(
+            "signature_count_mismatch",
+            format!(
+                "the header announces {} but {} {} follow",
+                count_noun(header.signatures, "signature", "signatures"),
+                lines_read,
+                if lines_read == 1 { "line" } else { "lines" }
+            ),
         ));
     }
+    let valid = rejections.total == 0 && problems.is_empty();
     Ok(AuditReport {
-        petition: checker.petition().id_hex(),
-        title: checker.petition().fields().title.clone(),
-        verifying_key_hash: checker.verifier().key_hash().to_owned(),
-        verifying_key_pinned: options.pinned_vk_hash.is_some(),
+        report_version: REPORT_VERSION,
+        valid,
+        petition: Some(checker.petition().id_hex()),
+        title: Some(checker.petition().fields().title.clone()),
+        registry: Some(hex::encode(checker.petition().registry())),
+        verifying_key_hash: Some(checker.verifier().key_hash().to_owned()),
+        verifying_key_pinned: pinned,
         newest_checkpoint: header.checkpoints.last().map(|c| c.sequence),
-        accepted_checkpoints: CheckpointWindow::of(checker.petition()),
+        accepted_checkpoints: Some(CheckpointWindow::of(checker.petition())),
         double_count_bound: checker.petition().double_count_bound(&header.checkpoints),
         count: tally.count,
         roots: tally.root_counts(&header.checkpoints),
@@ -534,6 +770,8 @@ pub fn audit_with_progress(
             .iter()
             .map(|(&(mask, codes), &count)| DisclosedGroup { mask, codes, count })
             .collect(),
+        comments_total: comments.total,
+        comments: comments.listed(),
         rejected_total: rejections.total,
         rejected_by_code: rejections.by_code,
         rejected: rejections.listed,
@@ -548,17 +786,33 @@ pub fn audit_with_progress(
 struct Rejections {
     total: u64,
     by_code: BTreeMap<&'static str, u64>,
-    listed: Vec<RejectedEntry>,
+    listed: Vec<RejectedLine>,
 }
 
 impl Rejections {
-    fn add(&mut self, source: String, nullifier: Option<String>, rejection: &Rejection) {
+    /// Counts a rejected line; `nullifier` is asked for only if the line is listed.
+    fn add(
+        &mut self,
+        line: u64,
+        nullifier: impl FnOnce() -> Option<String>,
+        rejection: &Rejection,
+    ) {
         self.total += 1;
         *self.by_code.entry(rejection.code()).or_insert(0) += 1;
         if self.listed.len() < MAX_LISTED_REJECTIONS {
-            self.listed.push(entry(source, nullifier, rejection));
+            self.listed.push(RejectedLine {
+                line,
+                code: rejection.code(),
+                nullifier: nullifier(),
+                reason: rejection.to_string(),
+            });
         }
     }
+}
+
+/// "1 line", "3 lines".
+fn count_noun(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 fn entry(source: String, nullifier: Option<String>, rejection: &Rejection) -> RejectedEntry {
@@ -774,13 +1028,17 @@ pub fn write_bundle_header(
 ) -> Result<(), BundleError> {
     let petition_file = String::from_utf8(petition.bytes().to_vec())
         .map_err(|_| BundleError::Header("the petition file is not UTF-8".into()))?;
-    let schema_value: serde_json::Value = serde_json::from_str(&schema.to_json_pretty())
+    // The canonical JSON (`SPEC.md` §12), so the embedded bytes are the ones the registrar
+    // hashed.
+    let canonical = String::from_utf8(schema.canonical_json())
+        .map_err(|_| BundleError::Header("the schema is not UTF-8".into()))?;
+    let schema_json = serde_json::value::RawValue::from_string(canonical)
         .map_err(|e| BundleError::Header(e.to_string()))?;
     let header = BundleHeader {
         version: 1,
         kind: KIND.into(),
         petition_file,
-        schema: schema_value,
+        schema: schema_json,
         checkpoints: checkpoints.to_vec(),
         verifying_key: hex::encode(verifying_key_to_bytes(verifier.verifying_key())),
         verifying_key_hash: verifier.key_hash().to_owned(),
@@ -789,4 +1047,47 @@ pub fn write_bundle_header(
     serde_json::to_writer(&mut *out, &header).map_err(|e| BundleError::Header(e.to_string()))?;
     out.write_all(b"\n")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_grouped_by_text_most_frequent_first_and_bounded() {
+        let mut comments = Comments::default();
+        for text in [
+            Some("b"),
+            None,
+            Some("a"),
+            Some("b"),
+            Some("c"),
+            Some("a"),
+            Some("b"),
+        ] {
+            comments.add(text);
+        }
+        assert_eq!(comments.total, 6);
+        let listed: Vec<(String, u64)> = comments
+            .listed()
+            .into_iter()
+            .map(|c| (c.text, c.count))
+            .collect();
+        assert_eq!(
+            listed,
+            [("b".into(), 3), ("a".into(), 2), ("c".into(), 1)],
+            "count descending, then text"
+        );
+
+        // Distinct texts beyond the bound are counted, not kept; known ones still count.
+        let mut comments = Comments::default();
+        for i in 0..MAX_DISTINCT_COMMENTS + 5 {
+            comments.add(Some(&format!("c{i}")));
+        }
+        comments.add(Some("c0"));
+        assert_eq!(comments.total, MAX_DISTINCT_COMMENTS as u64 + 6);
+        let listed = comments.listed();
+        assert_eq!(listed.len(), MAX_DISTINCT_COMMENTS);
+        assert_eq!((listed[0].text.as_str(), listed[0].count), ("c0", 2));
+    }
 }

@@ -49,7 +49,8 @@ pub enum Rejection {
         /// The petition's `max_checkpoint`.
         maximum: u64,
     },
-    /// The proof is malformed or does not verify.
+    /// The proof does not verify (its points decoded: a proof that does not decode is
+    /// [`Rejection::Malformed`]).
     InvalidProof(VerifyError),
     /// Another valid signature with the same nullifier was counted.
     DuplicateNullifier,
@@ -94,10 +95,27 @@ impl Rejection {
     }
 }
 
+/// Which code checks the proofs: the fast paths (the default) or arkworks' own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VerifierMode {
+    /// Undersign's decoder and verifier: fast decompression and subgroup check, batch
+    /// verification by random linear combination (`undersign_proof`, `undersign_bn254`).
+    #[default]
+    Fast,
+    /// arkworks alone, one proof at a time: points decoded by arkworks'
+    /// `Proof::deserialize_compressed` (with its own curve and subgroup checks, plus the
+    /// protocol's rule that the encoding is canonical) and verified by `ark_groth16`'s
+    /// `Groth16::verify_proof` with arkworks' `prepare_verifying_key` (what `Groth16::verify`
+    /// does). For an auditor who trusts arkworks but not the fast paths; slower.
+    Reference,
+}
+
 /// Everything needed to check signatures for one petition.
 pub struct Checker {
     petition: PetitionFile,
     verifier: Verifier,
+    /// arkworks' prepared key, in [`VerifierMode::Reference`] only.
+    reference: Option<ark_groth16::PreparedVerifyingKey<ark_bn254::Bn254>>,
     /// Canonical root bytes → the sequences of every checkpoint with that root, ascending.
     roots: HashMap<[u8; 32], Vec<u64>>,
 }
@@ -118,7 +136,60 @@ impl Checker {
         Self {
             petition,
             verifier,
+            reference: None,
             roots,
+        }
+    }
+
+    /// The same checker with proofs checked in `mode` (see [`VerifierMode`]).
+    pub fn with_mode(mut self, mode: VerifierMode) -> Self {
+        self.reference = match mode {
+            VerifierMode::Fast => None,
+            VerifierMode::Reference => Some(ark_groth16::prepare_verifying_key(
+                self.verifier.verifying_key(),
+            )),
+        };
+        self
+    }
+
+    /// The mode proofs are checked in.
+    pub fn mode(&self) -> VerifierMode {
+        match self.reference {
+            None => VerifierMode::Fast,
+            Some(_) => VerifierMode::Reference,
+        }
+    }
+
+    /// Parses one signature and decodes its proof in this checker's mode.
+    fn parse(&self, bytes: &[u8]) -> Result<(Signature, Proof), Rejection> {
+        let signature = Signature::from_json(bytes).map_err(Rejection::Malformed)?;
+        let proof = self.decode(&signature)?;
+        Ok((signature, proof))
+    }
+
+    /// The signature's proof points, decoded in this checker's mode.
+    fn decode(&self, signature: &Signature) -> Result<Proof, Rejection> {
+        match self.reference {
+            None => decode_proof(signature),
+            Some(_) => decode_proof_reference(signature),
+        }
+    }
+
+    /// Whether `proof` verifies for `signature`, in this checker's mode.
+    fn proof_holds(&self, signature: &Signature, proof: &Proof) -> bool {
+        let public = signature.public_inputs(self.petition.scope());
+        match &self.reference {
+            None => self.verifier.verify(proof, &public),
+            Some(prepared) => {
+                matches!(
+                    ark_groth16::Groth16::<ark_bn254::Bn254>::verify_proof(
+                        prepared,
+                        proof,
+                        &public.to_vec(),
+                    ),
+                    Ok(true)
+                )
+            }
         }
     }
 
@@ -134,20 +205,28 @@ impl Checker {
 
     /// Parses and checks one signature; returns it with the sequence of its checkpoint.
     pub fn check_bytes(&self, bytes: &[u8]) -> Result<(Signature, u64), Rejection> {
-        let signature = Signature::from_json(bytes).map_err(Rejection::Malformed)?;
-        let sequence = self.check(&signature)?;
+        let (signature, proof) = self.parse(bytes)?;
+        let sequence = self.check_rules(&signature)?;
+        self.verify_proof(&signature, &proof)?;
         Ok((signature, sequence))
     }
 
     /// Checks every rule except nullifier uniqueness; returns the checkpoint sequence (the
-    /// newest accepted checkpoint with the signature's root).
+    /// newest accepted checkpoint with the signature's root). A proof whose points do not
+    /// decode is malformed (`SPEC.md` §15), before any other rule.
     pub fn check(&self, signature: &Signature) -> Result<u64, Rejection> {
+        let proof = self.decode(signature)?;
         let sequence = self.check_rules(signature)?;
-        let public = signature.public_inputs(self.petition.scope());
-        self.verifier
-            .verify_bytes(&signature.proof, &public)
-            .map_err(Rejection::InvalidProof)?;
+        self.verify_proof(signature, &proof)?;
         Ok(sequence)
+    }
+
+    fn verify_proof(&self, signature: &Signature, proof: &Proof) -> Result<(), Rejection> {
+        if self.proof_holds(signature, proof) {
+            Ok(())
+        } else {
+            Err(Rejection::InvalidProof(VerifyError::Invalid))
+        }
     }
 
     /// Every rule except the proof and nullifier uniqueness; returns the checkpoint sequence.
@@ -220,12 +299,8 @@ impl Checker {
                     let bytes = input.as_ref().map_err(|e| {
                         Rejection::Malformed(crate::signature::SignatureError::Json(e.clone()))
                     })?;
-                    let signature = Signature::from_json(bytes).map_err(Rejection::Malformed)?;
+                    let (signature, proof) = self.parse(bytes)?;
                     let sequence = self.check_rules(&signature)?;
-                    let proof = signature
-                        .proof
-                        .decode()
-                        .map_err(|e| Rejection::InvalidProof(VerifyError::Malformed(e)))?;
                     Ok((signature, sequence, proof))
                 })
                 .collect(),
@@ -240,6 +315,20 @@ impl Checker {
         rng: &mut R,
     ) -> Vec<Result<(Signature, u64), Rejection>> {
         let mut results = decoded.0;
+        if self.reference.is_some() {
+            // One proof at a time, with arkworks (no batch).
+            results.par_iter_mut().for_each(|result| {
+                if let Ok((signature, _, proof)) = result {
+                    if !self.proof_holds(signature, proof) {
+                        *result = Err(Rejection::InvalidProof(VerifyError::Invalid));
+                    }
+                }
+            });
+            return results
+                .into_iter()
+                .map(|r| r.map(|(signature, sequence, _)| (signature, sequence)))
+                .collect();
+        }
         let scope = self.petition.scope();
         let pending: Vec<usize> = (0..results.len()).filter(|&i| results[i].is_ok()).collect();
         let items: Vec<batch::Item> = pending
@@ -255,6 +344,55 @@ impl Checker {
             .map(|r| r.map(|(signature, sequence, _)| (signature, sequence)))
             .collect()
     }
+}
+
+/// Parses one signature and decodes its proof's points: every encoding rule of `SPEC.md` §15,
+/// whose failures are all `malformed`.
+pub fn parse_line(bytes: &[u8]) -> Result<(Signature, Proof), Rejection> {
+    let signature = Signature::from_json(bytes).map_err(Rejection::Malformed)?;
+    let proof = decode_proof(&signature)?;
+    Ok((signature, proof))
+}
+
+/// The signature's proof points, or `malformed` (field `proof`) if one does not decode (not on
+/// the curve or not in the subgroup, a coordinate `≥ q`, bad flag bits).
+fn decode_proof(signature: &Signature) -> Result<Proof, Rejection> {
+    signature.proof.decode().map_err(|e| {
+        Rejection::Malformed(SignatureError::Field {
+            field: "proof",
+            reason: e.to_string(),
+        })
+    })
+}
+
+/// [`decode_proof`] with arkworks' own decoding ([`VerifierMode::Reference`]): points by
+/// `Proof::deserialize_compressed` (curve and subgroup checks by arkworks), then the protocol's
+/// canonical-encoding rule. A proof both decoders refuse carries the fast decoder's reason, so
+/// that the two modes' reports are comparable word for word; one only arkworks refuses carries
+/// arkworks' reason.
+fn decode_proof_reference(signature: &Signature) -> Result<Proof, Rejection> {
+    use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+    let bytes = &signature.proof.0[..];
+    let decoded = Proof::deserialize_compressed(bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|proof| {
+            let mut again = Vec::with_capacity(bytes.len());
+            proof
+                .serialize_compressed(&mut again)
+                .map_err(|e| e.to_string())?;
+            if again == bytes {
+                Ok(proof)
+            } else {
+                Err("the encoding is not canonical".to_owned())
+            }
+        });
+    decoded.map_err(|reason| match decode_proof(signature) {
+        Err(fast) => fast,
+        Ok(_) => Rejection::Malformed(SignatureError::Field {
+            field: "proof",
+            reason,
+        }),
+    })
 }
 
 /// Signatures parsed, checked against the rules and with their proofs' points decoded, in input

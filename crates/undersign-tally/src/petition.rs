@@ -106,8 +106,8 @@ impl PetitionFile {
 
     /// Parses and validates a petition file's bytes.
     pub fn parse(bytes: Vec<u8>) -> Result<Self, PetitionError> {
-        let fields: PetitionFields =
-            serde_json::from_slice(&bytes).map_err(|e| PetitionError::Json(e.to_string()))?;
+        let fields: PetitionFields = undersign_registry::json::from_slice(&bytes)
+            .map_err(|e| PetitionError::Json(e.to_string()))?;
         let field = |field: &'static str, reason: String| PetitionError::Field { field, reason };
         if fields.version != 1 {
             return Err(field(

@@ -97,8 +97,8 @@ impl Signature {
         if bytes.len() > MAX_SIGNATURE_BYTES {
             return Err(SignatureError::TooLarge(bytes.len()));
         }
-        let raw: SignatureFields =
-            serde_json::from_slice(bytes).map_err(|e| SignatureError::Json(e.to_string()))?;
+        let raw: SignatureFields = undersign_registry::json::from_slice(bytes)
+            .map_err(|e| SignatureError::Json(e.to_string()))?;
         let field = |field: &'static str, reason: String| SignatureError::Field { field, reason };
         if raw.version != 1 {
             return Err(field(

@@ -143,6 +143,7 @@ fn options(w: &World) -> AuditOptions {
     AuditOptions {
         registrar_key: w.registrar.public_key(),
         pinned_vk_hash: None,
+        verifier: Default::default(),
     }
 }
 
@@ -174,7 +175,7 @@ fn unsorted_truncated_and_oversized_lines_are_reported() {
         report
             .problems
             .iter()
-            .any(|p| p.contains("out of nullifier order")),
+            .any(|p| p.code == "out_of_order" && p.message.contains("out of nullifier order")),
         "{:?}",
         report.problems
     );
@@ -186,7 +187,10 @@ fn unsorted_truncated_and_oversized_lines_are_reported() {
     let report = bundle::audit(Cursor::new(text[..=cut].to_owned()), &options(&w)).unwrap();
     assert_eq!(report.count, 3);
     assert!(
-        report.problems.iter().any(|p| p.contains("announces 4")),
+        report
+            .problems
+            .iter()
+            .any(|p| p.code == "signature_count_mismatch" && p.message.contains("announces 4")),
         "{:?}",
         report.problems
     );
@@ -208,23 +212,53 @@ fn unreadable_and_untrusted_headers() {
         bundle::audit(Cursor::new(Vec::new()), &options(&w)),
         Err(BundleError::Empty)
     ));
-    assert!(matches!(
-        bundle::audit(Cursor::new(b"{}\n".to_vec()), &options(&w)),
-        Err(BundleError::Header(_))
-    ));
+    // A first line that is not a header is the audit's verdict (exit 1), not unreadable input.
+    for first in [&b"{}\n"[..], b"\n", b"[]\n", b"not json\n"] {
+        let report = bundle::audit(Cursor::new(first.to_vec()), &options(&w)).unwrap();
+        let fatal = report.fatal.expect("fatal");
+        assert_eq!(
+            fatal.code, "header_malformed",
+            "{first:?}: {}",
+            fatal.message
+        );
+        assert_eq!((report.petition, report.count), (None, 0));
+    }
+    let mut signature_file = sorted(&w)[0].to_json_pretty().replace('\n', " ");
+    signature_file.push('\n');
+    let report = bundle::audit(Cursor::new(signature_file), &options(&w)).unwrap();
+    let fatal = report.fatal.expect("fatal");
+    assert!(
+        fatal
+            .message
+            .contains("\"undersign-signature\" file, not a bundle header"),
+        "{}",
+        fatal.message
+    );
     let other = AuditOptions {
         registrar_key: RegistrarKey::from_secret_bytes(&[6u8; 32]).public_key(),
         pinned_vk_hash: None,
+        verifier: Default::default(),
     };
     let report = bundle::audit(Cursor::new(bundle_bytes(&w, &sorted(&w))), &other).unwrap();
-    assert!(report.fatal.is_some());
+    let fatal = report.fatal.expect("fatal");
+    assert_eq!(fatal.code, "registrar_key_mismatch");
     assert_eq!(report.count, 0);
+    // What could be read is reported, computed rather than claimed.
+    assert_eq!(report.petition, Some(w.petition.id_hex()));
+    assert_eq!(
+        report.verifying_key_hash.as_deref(),
+        Some(w.prover.verifier().key_hash())
+    );
     let pinned = AuditOptions {
         registrar_key: w.registrar.public_key(),
         pinned_vk_hash: Some("00".repeat(32)),
+        verifier: Default::default(),
     };
     let report = bundle::audit(Cursor::new(bundle_bytes(&w, &sorted(&w))), &pinned).unwrap();
-    assert!(report.fatal.as_deref().unwrap_or("").contains("pinned"));
+    assert_eq!(
+        report.fatal.map(|f| f.code),
+        Some("verifying_key_not_pinned")
+    );
 }
 
 #[test]
@@ -409,7 +443,7 @@ fn reissued_member_counts_once_by_default_and_the_window_states_its_bound() {
         let report = bundle::audit(Cursor::new(bytes), &options(&w)).unwrap();
         assert_eq!(report.count, expect_count, "window max {max:?}");
         assert_eq!(report.double_count_bound.members, expect_bound);
-        assert_eq!(report.accepted_checkpoints.max, max);
+        assert_eq!(report.accepted_checkpoints.map(|w| w.max), Some(max));
         if max == Some(0) {
             assert_eq!(report.rejected.len(), 1);
             assert_eq!(report.rejected[0].code, "root_after_maximum");
@@ -540,8 +574,13 @@ fn a_rival_chain_with_the_same_sequence_is_fatal() {
     )
     .unwrap();
     let report = bundle::audit(Cursor::new(bytes), &options(&w)).unwrap();
-    let fatal = report.fatal.unwrap_or_default();
-    assert!(fatal.contains("another chain of checkpoints"), "{fatal}");
+    let fatal = report.fatal.expect("fatal");
+    assert_eq!(fatal.code, "min_checkpoint_hash_mismatch");
+    assert!(
+        fatal.message.contains("another chain of checkpoints"),
+        "{}",
+        fatal.message
+    );
     assert!(w.petition.check_chain(w.registry.checkpoints()).is_ok());
     assert!(
         w.petition.check_chain(&[]).is_ok(),
@@ -577,7 +616,8 @@ fn a_chain_ending_before_the_window_is_a_problem() {
         report
             .problems
             .iter()
-            .any(|p| p.contains("ends before checkpoint 1")),
+            .any(|p| p.code == "chain_ends_before_minimum"
+                && p.message.contains("ends before checkpoint 1")),
         "{:?}",
         report.problems
     );
