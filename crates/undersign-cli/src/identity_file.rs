@@ -14,6 +14,12 @@ use undersign_core::atomic::write_atomic;
 use undersign_core::identity::IdentitySecret;
 use zeroize::Zeroizing;
 
+/// scrypt's work factor for an identity's passphrase: `N = 2^18` (256 MiB, about a second on a
+/// current machine). Fixed rather than age's calibration, which times a short scrypt on the
+/// spot and scales it to a second: on a busy machine that would give a file a weaker passphrase
+/// hash.
+pub const SCRYPT_LOG_N: u8 = 18;
+
 /// The `kind` of an identity file.
 pub const KIND: &str = "undersign-identity";
 /// How an age-encrypted file starts (binary age format).
@@ -39,8 +45,9 @@ pub fn write(path: &Path, secret: &IdentitySecret, passphrase: Option<&str>) -> 
     let bytes = Zeroizing::new(match passphrase {
         None => json.to_vec(),
         Some(p) => {
-            let recipient =
+            let mut recipient =
                 age::scrypt::Recipient::new(age::secrecy::SecretString::from(p.to_owned()));
+            recipient.set_work_factor(SCRYPT_LOG_N);
             age::encrypt(&recipient, &json).context("encrypting the identity")?
         }
     });
@@ -210,4 +217,24 @@ pub fn read_passphrase(path: &Path) -> Result<Zeroizing<String>> {
         bail!("the passphrase from {} is empty", path.display());
     }
     Ok(Zeroizing::new(line.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_passphrase_work_factor_is_fixed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("me.id");
+        let secret = IdentitySecret::from_bytes([7; 32]);
+        write(&path, &secret, Some("correct horse")).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let header = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+        let stanza = header
+            .lines()
+            .find(|l| l.starts_with("-> scrypt "))
+            .unwrap_or_else(|| panic!("no scrypt stanza: {header:?}"));
+        assert!(stanza.ends_with(&format!(" {SCRYPT_LOG_N}")), "{stanza}");
+    }
 }
