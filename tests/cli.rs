@@ -1502,7 +1502,8 @@ fn interrupted_identity_new_leaves_no_file() {
     let pass = tmp.path().join("pass.txt");
     std::fs::write(&pass, "correct horse\n").unwrap();
     let out = tmp.path().join("me.id");
-    let mut child = bin()
+    let mut command = bin();
+    command
         .args([
             "identity",
             "new",
@@ -1512,9 +1513,18 @@ fn interrupted_identity_new_leaves_no_file() {
             s(&pass),
         ])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(std::process::Stdio::null());
+    // A shell that starts the tests in the background (`cargo test &`) ignores SIGINT, and the
+    // child would inherit that: give it the default action, as a terminal's Ctrl-C would find.
+    // SAFETY: `signal` is async-signal-safe, which is all `pre_exec` requires.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(150));
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
