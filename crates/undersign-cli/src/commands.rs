@@ -1063,7 +1063,7 @@ fn audit(args: AuditArgs) -> Result<ExitCode> {
     } else {
         print!("{}", report::render(&report, anonymity.as_deref()));
     }
-    Ok(if report.is_clean() {
+    Ok(if report.valid {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_REJECTED)

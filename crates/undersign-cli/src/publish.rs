@@ -409,7 +409,7 @@ pub(crate) fn write_site(request: &SiteRequest<'_>) -> Result<SiteOutcome> {
     copy_file(request.bundle, site, BUNDLE_FILE)?;
     let report = workflow::audit_file(&bundle, &request.options, &mut |_| {})
         .with_context(|| format!("auditing {}", request.bundle.display()))?;
-    if !report.is_clean() {
+    if !report.valid {
         return Ok(SiteOutcome::Refused(Box::new(report)));
     }
     let (header, petition) = read_header(&bundle)?;

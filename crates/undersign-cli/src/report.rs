@@ -228,7 +228,7 @@ pub fn render(report: &AuditReport, anonymity: Option<&[GroupAnonymity]>) -> Str
     let _ = writeln!(
         out,
         "\n{}",
-        if report.is_clean() {
+        if report.valid {
             "RESULT: bundle fully valid"
         } else {
             "RESULT: some entries were rejected"

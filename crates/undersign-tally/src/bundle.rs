@@ -92,6 +92,10 @@ pub struct Problem {
 impl Problem {
     /// A problem with `code` (one of [`FATAL_CODES`] or [`PROBLEM_CODES`]) and `message`.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        debug_assert!(
+            FATAL_CODES.contains(&code) || PROBLEM_CODES.contains(&code),
+            "{code} is not a code of SPEC.md §15.1 or §15.3"
+        );
         Self {
             code,
             message: message.into(),
@@ -396,11 +400,6 @@ pub struct AuditReport {
 }
 
 impl AuditReport {
-    /// Whether everything checked out ([`AuditReport::valid`]).
-    pub fn is_clean(&self) -> bool {
-        self.valid
-    }
-
     /// The report of an audit stopped before the bundle's header was read (e.g. a ceremony
     /// transcript that does not verify): `problem`, nothing counted, nothing known.
     pub fn fatal_before_header(problem: Problem, pinned: bool) -> Self {
