@@ -311,3 +311,50 @@ fn cs_instance_count() -> usize {
 
 /// Recorded in SPEC.md.
 const EXPECTED_CONSTRAINTS_DEPTH_20: usize = 5616;
+
+#[test]
+fn constraint_count_is_what_synthesis_gives() {
+    for depth in [4, 5, 20] {
+        assert_eq!(constraint_count(depth).unwrap(), count_constraints(depth));
+    }
+    assert_eq!(constraint_count(20).unwrap(), EXPECTED_CONSTRAINTS_DEPTH_20);
+}
+
+/// `PublicInputs::to_vec` is the order of SPEC.md §8 and the order in which the circuit
+/// allocates its instance variables; a verifier that used another order would check a
+/// different statement.
+#[test]
+fn public_inputs_are_listed_in_the_circuits_instance_order() {
+    let statement = honest(&fixture());
+    let public = statement.public;
+    assert_eq!(
+        public.to_vec(),
+        vec![
+            public.root,
+            public.scope,
+            public.nullifier,
+            public.message,
+            public.mask,
+            public.disclosed
+        ]
+    );
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: false,
+        generate_lc_assignments: false,
+    });
+    MembershipCircuit::with_statement(DEPTH, statement)
+        .generate_constraints(cs.clone())
+        .unwrap();
+    let instance = cs.instance_assignment().unwrap();
+    // Instance variable 0 is the constant 1.
+    assert_eq!(instance[0], Fr::ONE);
+    assert_eq!(instance[1..], public.to_vec()[..]);
+}
+
+#[test]
+fn a_witness_prints_redacted() {
+    let statement = honest(&fixture());
+    let printed = format!("{:?}", statement.witness);
+    assert_eq!(printed, "Witness(<redacted>)");
+}

@@ -20,6 +20,11 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+/// The largest `power` a `.ptau` file can have: BN254's scalar field has 2-adicity 28, so no
+/// evaluation domain is larger (snarkjs's own limit). A larger value is refused before any
+/// size is computed from it.
+pub const MAX_PTAU_POWER: u32 = 28;
+
 /// What phase 1 takes from a `.ptau` file: its hash, its power and the first powers.
 #[derive(Debug, Clone)]
 pub struct PtauPrefix {
@@ -161,6 +166,14 @@ pub fn read_prefix(path: &Path, power: u32) -> Result<PtauPrefix, CeremonyError>
         return Err(bad(path, "the file is not for BN254 (bn128)"));
     }
     let ptau_power = u32_at(&header, 36);
+    if ptau_power > MAX_PTAU_POWER {
+        return Err(bad(
+            path,
+            format!(
+                "the file claims 2^{ptau_power} powers; BN254 allows at most 2^{MAX_PTAU_POWER}"
+            ),
+        ));
+    }
     if ptau_power < power {
         return Err(bad(
             path,

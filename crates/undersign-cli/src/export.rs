@@ -121,13 +121,15 @@ fn export_bundle(path: &Path, args: &SnarkjsArgs) -> Result<()> {
         .with_context(|| format!("reading bundle {}", path.display()))?;
     let mut lines = text.split('\n');
     let first = lines.next().unwrap_or_default();
-    let header: BundleHeader = serde_json::from_str(first.strip_suffix('\r').unwrap_or(first))
-        .with_context(|| {
-            format!(
-                "bundle {}: the first line is not a bundle header",
-                path.display()
-            )
-        })?;
+    // Parsed as the audit parses it (`SPEC.md` §10: one JSON object, never the array form).
+    let header: BundleHeader =
+        undersign_registry::json::from_slice(first.strip_suffix('\r').unwrap_or(first).as_bytes())
+            .with_context(|| {
+                format!(
+                    "bundle {}: the first line is not a bundle header",
+                    path.display()
+                )
+            })?;
     let vk_bytes = decode_lower_hex(&header.verifying_key)
         .map_err(|e| anyhow!("bundle {}: verifying_key: {e}", path.display()))?;
     let vk = verifying_key_from_bytes(&vk_bytes)

@@ -271,7 +271,8 @@ fn read_header(path: &Path) -> Result<(BundleHeader, PetitionFile)> {
     let mut line = Vec::new();
     std::io::Read::take(BufReader::new(file), MAX_HEADER_BYTES as u64 + 1)
         .read_until(b'\n', &mut line)?;
-    let header: BundleHeader = serde_json::from_slice(&line)
+    // Parsed as the audit parses it (`SPEC.md` §10: one JSON object, never the array form).
+    let header: BundleHeader = undersign_registry::json::from_slice(&line)
         .with_context(|| format!("bundle {}: header", path.display()))?;
     let petition = PetitionFile::parse(header.petition_file.clone().into_bytes())
         .with_context(|| format!("bundle {}: petition", path.display()))?;

@@ -195,6 +195,16 @@ impl Server {
         self.token_created
     }
 
+    /// The HTTP routes over this server's state, without the accept loop, its limits on
+    /// connections and timeouts, or the publication ticker: for driving requests in-process
+    /// (the `http` fuzz target of `crates/undersign-fuzz`), never for serving. Writes go
+    /// through the writer thread, which stops once this `Server` and every router it gave are
+    /// dropped. Only with the `fuzzing` feature.
+    #[cfg(feature = "fuzzing")]
+    pub fn router(&self) -> axum::Router {
+        api::router(self.state.clone())
+    }
+
     /// What was loaded.
     pub fn summary(&self) -> &Summary {
         &self.summary

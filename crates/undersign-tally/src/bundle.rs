@@ -1053,6 +1053,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_first_line_that_is_not_a_header_is_described() {
+        let error = serde_json::from_slice::<serde_json::Value>(b"{").unwrap_err();
+        let text = |line: &[u8]| header_shape_error(line, &error);
+        assert!(
+            text(br#"{"kind":"undersign-signature"}"#)
+                .starts_with("the first line is an \"undersign-signature\" file"),
+            "{}",
+            text(br#"{"kind":"undersign-signature"}"#)
+        );
+        // A bundle's own kind, or a kind that is not ours, is not named as another file.
+        for line in [
+            format!(r#"{{"kind":"{KIND}"}}"#).into_bytes(),
+            br#"{"kind":"signature"}"#.to_vec(),
+            b"[1]".to_vec(),
+        ] {
+            assert!(
+                text(&line).starts_with("the first line is not a bundle header: "),
+                "{}",
+                text(&line)
+            );
+        }
+        assert_eq!(text(b""), "the first line is empty, not a bundle header");
+    }
+
+    #[test]
     fn comments_are_grouped_by_text_most_frequent_first_and_bounded() {
         let mut comments = Comments::default();
         for text in [

@@ -319,15 +319,20 @@ fn signature_parsing_is_strict() {
     assert!(Signature::from_json(&vec![b' '; 5000]).is_err());
 }
 
+/// `petition` with its JSON edited by `edit`, parsed again.
+fn parse_edited(
+    petition: &PetitionFile,
+    edit: &dyn Fn(&mut serde_json::Value),
+) -> Result<PetitionFile, undersign_tally::petition::PetitionError> {
+    let mut value: serde_json::Value = serde_json::from_slice(petition.bytes()).unwrap();
+    edit(&mut value);
+    PetitionFile::parse(value.to_string().into_bytes())
+}
+
 #[test]
 fn petition_parsing_is_strict() {
     let w = world();
-    let good: serde_json::Value = serde_json::from_slice(w.petition.bytes()).unwrap();
-    let parse = |f: &dyn Fn(&mut serde_json::Value)| {
-        let mut v = good.clone();
-        f(&mut v);
-        PetitionFile::parse(v.to_string().into_bytes())
-    };
+    let parse = |f: &dyn Fn(&mut serde_json::Value)| parse_edited(&w.petition, f);
     assert!(parse(&|_| {}).is_ok());
     assert!(parse(&|v| v["disclose"] = serde_json::json!([1, 0])).is_err());
     assert!(parse(&|v| v["disclose"] = serde_json::json!([4])).is_err());
@@ -348,7 +353,7 @@ fn petition_parsing_is_strict() {
     })
     .is_err());
     // The id and scope are over the exact bytes: reformatting makes another petition.
-    let reformatted = PetitionFile::parse(good.to_string().into_bytes()).unwrap();
+    let reformatted = parse(&|_| {}).unwrap();
     assert_ne!(reformatted.id(), w.petition.id());
     assert_ne!(reformatted.scope(), w.petition.scope());
 }
@@ -622,4 +627,251 @@ fn a_chain_ending_before_the_window_is_a_problem() {
         report.problems
     );
     assert!(!report.valid);
+}
+
+/// Mutation testing found these gaps (README "Testing the tests"): the single-signature path
+/// (`Checker::check`, used by `verify` and the collector) must verify the proof itself, not
+/// only the batch path the audit uses.
+#[test]
+fn the_single_signature_check_verifies_the_proof_in_both_modes() {
+    use undersign_tally::check::{Rejection, VerifierMode};
+    let w = world();
+    let good = &w.signatures[0];
+    // Valid points, valid rules, but the proof of another member's statement.
+    let mut forged = good.clone();
+    forged.proof = w.signatures[1].proof;
+    for mode in [VerifierMode::Fast, VerifierMode::Reference] {
+        let checker = Checker::new(
+            w.petition.clone(),
+            w.registry.checkpoints(),
+            w.prover.verifier().clone(),
+        )
+        .with_mode(mode);
+        assert_eq!(checker.mode(), mode);
+        assert_eq!(checker.check(good), Ok(0));
+        assert!(
+            matches!(checker.check(&forged), Err(Rejection::InvalidProof(_))),
+            "{mode:?}: {:?}",
+            checker.check(&forged)
+        );
+        let bytes = forged.to_json_pretty().into_bytes();
+        assert_eq!(
+            checker
+                .check_bytes(&bytes)
+                .map(|(_, s)| s)
+                .map_err(|r| r.code()),
+            Err("invalid_proof")
+        );
+        assert_eq!(
+            checker
+                .check_bytes(good.to_json_line().as_bytes())
+                .map(|(_, s)| s),
+            Ok(0)
+        );
+    }
+}
+
+/// `bundle build` names the nullifier of every dropped input that has one (at most 80 ASCII
+/// characters, as a rejected line may carry anything), and none for junk.
+#[test]
+fn build_names_the_nullifiers_of_dropped_inputs() {
+    let w = world();
+    let checker = Checker::new(
+        w.petition.clone(),
+        w.registry.checkpoints(),
+        w.prover.verifier().clone(),
+    );
+    let mut forged = w.signatures[0].clone();
+    forged.proof = w.signatures[1].proof;
+    let forged_json: serde_json::Value = serde_json::from_str(&forged.to_json_line()).unwrap();
+    let with_nullifier = |n: &str| {
+        let mut v = forged_json.clone();
+        v["nullifier"] = n.into();
+        v.to_string().into_bytes()
+    };
+    let outcome = bundle::build(
+        &checker,
+        vec![
+            ("forged".into(), forged.to_json_pretty().into_bytes()),
+            ("junk".into(), b"junk".to_vec()),
+            ("long".into(), with_nullifier(&"7".repeat(81))),
+            ("eighty".into(), with_nullifier(&"7".repeat(80))),
+            ("non-ascii".into(), with_nullifier("é")),
+        ],
+    );
+    let named: Vec<(&str, Option<&str>)> = outcome
+        .dropped
+        .iter()
+        .map(|d| (d.source.as_str(), d.nullifier.as_deref()))
+        .collect();
+    let forged_nullifier = forged_json["nullifier"].as_str().unwrap();
+    let eighty = "7".repeat(80);
+    assert_eq!(
+        named,
+        vec![
+            ("forged", Some(forged_nullifier)),
+            ("junk", None),
+            ("long", None),
+            ("eighty", Some(eighty.as_str())),
+            ("non-ascii", None),
+        ]
+    );
+}
+
+/// The listing stops at MAX_LISTED_REJECTIONS lines; the count does not.
+#[test]
+fn rejections_past_the_listing_cap_are_counted_not_listed() {
+    let w = world();
+    let mut bytes = bundle_bytes(&w, &sorted(&w));
+    let extra = bundle::MAX_LISTED_REJECTIONS + 1;
+    for _ in 0..extra {
+        bytes.extend_from_slice(b"junk\n");
+    }
+    let report = bundle::audit(Cursor::new(bytes), &options(&w)).unwrap();
+    assert_eq!(report.count, 4);
+    assert_eq!(report.rejected_total, extra as u64);
+    assert_eq!(report.rejected.len(), bundle::MAX_LISTED_REJECTIONS);
+    assert_eq!(
+        report.rejected_by_code.get("malformed"),
+        Some(&(extra as u64))
+    );
+    // Line numbers count the header as line 1.
+    assert_eq!(report.rejected[0].line, 6);
+}
+
+/// A line just past the longest possible signature is refused unread, with its own reason,
+/// and the out-of-order problem counts the lines out of order; the progress callback ends at
+/// the number of lines read.
+#[test]
+fn long_lines_unsorted_counts_and_progress() {
+    use undersign_tally::signature::MAX_SIGNATURE_BYTES;
+    let w = world();
+    let mut reversed = sorted(&w);
+    reversed.reverse();
+    let mut bytes = bundle_bytes(&w, &reversed);
+    bytes.extend_from_slice(&vec![b'x'; MAX_SIGNATURE_BYTES + 100]);
+    bytes.push(b'\n');
+    let mut seen = Vec::new();
+    let report =
+        bundle::audit_with_progress(&mut Cursor::new(bytes), &options(&w), &mut |n| seen.push(n))
+            .unwrap();
+    assert_eq!(seen.last(), Some(&5));
+    assert_eq!(report.rejected.len(), 1);
+    assert!(
+        report.rejected[0]
+            .reason
+            .contains("longer than any signature"),
+        "{}",
+        report.rejected[0].reason
+    );
+    let out_of_order = report
+        .problems
+        .iter()
+        .find(|p| p.code == "out_of_order")
+        .expect("out of order");
+    assert!(
+        out_of_order
+            .message
+            .starts_with("3 lines out of nullifier order, the first at line 3"),
+        "{}",
+        out_of_order.message
+    );
+}
+
+/// Every rejection says why in words that name its cause.
+#[test]
+fn rejections_are_described() {
+    use undersign_tally::check::Rejection;
+    let texts = [
+        (
+            Rejection::UnknownRoot,
+            "registry root is not a signed checkpoint",
+        ),
+        (Rejection::DuplicateNullifier, "duplicate nullifier"),
+        (
+            Rejection::RootBeforeMinimum {
+                sequence: 1,
+                minimum: 2,
+            },
+            "from checkpoint 1, older than the petition's minimum 2",
+        ),
+        (
+            Rejection::MaskNotAllowed {
+                mask: 3,
+                allowed: 1,
+            },
+            "(mask 3) the petition does not allow (mask 1)",
+        ),
+    ];
+    for (rejection, text) in texts {
+        assert!(rejection.to_string().contains(text), "{rejection}");
+    }
+}
+
+#[test]
+fn petition_windows_and_disclosures_at_their_bounds() {
+    let w = world();
+    let parse = |f: &dyn Fn(&mut serde_json::Value)| parse_edited(&w.petition, f);
+    // A one-checkpoint window.
+    assert!(parse(&|v| {
+        v["min_checkpoint"] = 2.into();
+        v["max_checkpoint"] = 2.into();
+    })
+    .is_ok());
+    // A slot named twice, or out of order: the order rule says so.
+    for disclose in [serde_json::json!([0, 0]), serde_json::json!([1, 0])] {
+        let error = parse(&|v| v["disclose"] = disclose.clone()).unwrap_err();
+        assert!(error.to_string().contains("strictly increasing"), "{error}");
+    }
+    assert!(parse(&|v| v["disclose"] = serde_json::json!([0, 3])).is_ok());
+    let error = parse(&|v| v["disclose"] = serde_json::json!([0, 4])).unwrap_err();
+    assert!(
+        error.to_string().contains("slot 4 does not exist"),
+        "{error}"
+    );
+    assert_eq!(w.petition.proving_key_hash(), "11".repeat(32));
+}
+
+/// The receipt of SPEC.md §14: its vector there, and it names the statement (so another proof
+/// of it has the same receipt) and changes with any public input.
+#[test]
+fn the_receipt_is_the_statements_hash() {
+    let spec_vector = Signature {
+        petition: [0x11; 32],
+        root: ark_bn254::Fr::from(1u64),
+        nullifier: ark_bn254::Fr::from(2u64),
+        mask: Mask::new(0b0011).unwrap(),
+        disclosed: Attributes([1, 7, 0, 0]),
+        comment: Some("hello".into()),
+        proof: world().signatures[0].proof,
+    };
+    assert_eq!(
+        hex::encode(spec_vector.receipt()),
+        "73fefc96fbb924d5790b4819b8930bfea31c61ce6bef0fe9b96c2865d98b7538"
+    );
+    let w = world();
+    let signature = &w.signatures[0];
+    let mut other_proof = signature.clone();
+    other_proof.proof = w.signatures[1].proof;
+    assert_eq!(other_proof.receipt(), signature.receipt());
+    let mut commented = signature.clone();
+    commented.comment = Some("x".into());
+    assert_ne!(commented.receipt(), signature.receipt());
+}
+
+/// Progress is reported once per batch of `BATCH_LINES` lines, then at the end.
+#[test]
+fn progress_is_reported_per_batch() {
+    let w = world();
+    let mut bytes = bundle_bytes(&w, &sorted(&w));
+    for _ in 0..bundle::BATCH_LINES {
+        bytes.extend_from_slice(b"junk\n");
+    }
+    let mut seen = Vec::new();
+    let report =
+        bundle::audit_with_progress(&mut Cursor::new(bytes), &options(&w), &mut |n| seen.push(n))
+            .unwrap();
+    assert_eq!(report.count, 4);
+    let batch = bundle::BATCH_LINES as u64;
+    assert_eq!(seen, vec![batch, batch + 4]);
 }

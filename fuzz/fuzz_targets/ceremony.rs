@@ -1,0 +1,3 @@
+#![no_main]
+//! `undersign_fuzz::Target::Ceremony` (see `crates/undersign-fuzz/src/lib.rs`).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| undersign_fuzz::Target::Ceremony.run(data));

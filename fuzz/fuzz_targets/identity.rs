@@ -1,0 +1,3 @@
+#![no_main]
+//! `undersign_fuzz::Target::Identity` (see `crates/undersign-fuzz/src/lib.rs`).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| undersign_fuzz::Target::Identity.run(data));
