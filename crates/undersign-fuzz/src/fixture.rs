@@ -56,7 +56,9 @@ pub struct Fixture {
     pub registrar_key: RegistrarPublicKey,
     /// The registrar's key file (`registrar keygen`).
     pub registrar_key_file: Vec<u8>,
-    /// The registry file.
+    /// The registry (five members, one checkpoint).
+    pub registry: Registry,
+    /// Its file.
     pub registry_bytes: Vec<u8>,
     /// The registry's schema file (canonical JSON).
     pub schema_bytes: Vec<u8>,
@@ -195,6 +197,7 @@ fn make() -> Fixture {
         registrar_key: registrar.public_key(),
         registrar_key_file,
         registry_bytes,
+        registry,
         schema_bytes,
         checkpoint_json,
         signature_json: signature.to_json_pretty(),
@@ -264,13 +267,12 @@ pub fn collector() -> &'static Collector {
             .expect("the token")
             .trim()
             .to_owned();
-        let registry = Registry::from_json(&fixture.registry_bytes).expect("fixture registry");
         let collector = Collector {
             runtime,
             server,
             _data: data,
             token,
-            registry_id: hex::encode(registry.id()),
+            registry_id: hex::encode(fixture.registry.id()),
             petition_id: fixture.petition.id_hex(),
         };
         for (method, uri, body) in [
@@ -433,7 +435,7 @@ fn ceremony_seeds() -> Vec<Vec<u8>> {
             let shape = undersign_ceremony::phase2::CircuitShape::new(DEPTH).expect("shape");
             let power = shape.domain().expect("domain").log_size_of_group() as u32;
             if let Ok(big) = undersign_ceremony::Phase1::new(power) {
-                let hash = blake3_of(&big.to_bytes());
+                let hash = *blake3::hash(&big.to_bytes()).as_bytes();
                 if let Ok(phase2) = undersign_ceremony::Phase2::new(&big, hash, DEPTH) {
                     seeds.push([&[1u8][..], &phase2.to_bytes()].concat());
                 }
@@ -441,10 +443,6 @@ fn ceremony_seeds() -> Vec<Vec<u8>> {
             seeds
         })
         .clone()
-}
-
-fn blake3_of(bytes: &[u8]) -> [u8; 32] {
-    *blake3::hash(bytes).as_bytes()
 }
 
 /// A plain identity file and one encrypted with [`IDENTITY_PASSPHRASE`] at the capped work

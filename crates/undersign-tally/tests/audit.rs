@@ -139,6 +139,15 @@ fn bundle_bytes(w: &World, signatures: &[Signature]) -> Vec<u8> {
     out
 }
 
+/// The checker of the world's petition.
+fn checker(w: &World) -> Checker {
+    Checker::new(
+        w.petition.clone(),
+        w.registry.checkpoints(),
+        w.prover.verifier().clone(),
+    )
+}
+
 fn options(w: &World) -> AuditOptions {
     AuditOptions {
         registrar_key: w.registrar.public_key(),
@@ -264,11 +273,7 @@ fn unreadable_and_untrusted_headers() {
 #[test]
 fn build_keeps_one_per_nullifier_whatever_the_arrival_order() {
     let w = world();
-    let checker = Checker::new(
-        w.petition.clone(),
-        w.registry.checkpoints(),
-        w.prover.verifier().clone(),
-    );
+    let checker = checker(&w);
     let mut inputs: Vec<(String, Vec<u8>)> = w
         .signatures
         .iter()
@@ -641,12 +646,7 @@ fn the_single_signature_check_verifies_the_proof_in_both_modes() {
     let mut forged = good.clone();
     forged.proof = w.signatures[1].proof;
     for mode in [VerifierMode::Fast, VerifierMode::Reference] {
-        let checker = Checker::new(
-            w.petition.clone(),
-            w.registry.checkpoints(),
-            w.prover.verifier().clone(),
-        )
-        .with_mode(mode);
+        let checker = checker(&w).with_mode(mode);
         assert_eq!(checker.mode(), mode);
         assert_eq!(checker.check(good), Ok(0));
         assert!(
@@ -676,11 +676,7 @@ fn the_single_signature_check_verifies_the_proof_in_both_modes() {
 #[test]
 fn build_names_the_nullifiers_of_dropped_inputs() {
     let w = world();
-    let checker = Checker::new(
-        w.petition.clone(),
-        w.registry.checkpoints(),
-        w.prover.verifier().clone(),
-    );
+    let checker = checker(&w);
     let mut forged = w.signatures[0].clone();
     forged.proof = w.signatures[1].proof;
     let forged_json: serde_json::Value = serde_json::from_str(&forged.to_json_line()).unwrap();
